@@ -1,0 +1,159 @@
+"""run_sweep: expand a config into jobs, skip those already in the store, run the rest through an executor.
+
+The executor is any callable `executor(jobs: list[Job]) -> list[JobOutput]` (same order). The production executor
+(search engine + verifiers) and the offline espeak executor (executors/espeak.py) both plug in here.
+
+Crash safety: for each job, audio (and trace) files are written atomically first, then the record is appended with one
+write + fsync. A kill between the two leaves files without a record: the job is redone and the files replaced.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .atomic import atomic_write_json, atomic_write_text, atomic_write_wav
+from .config import SweepConfig, load_config
+from .datasets.select import parse_shard
+from .jobs import Job, batches, expand_jobs
+from .provenance import provenance
+from .records import JobOutput, build_record, validate_output
+from .store import ResultStore
+
+log = logging.getLogger(__name__)
+
+Executor = Callable[[Sequence[Job]], Sequence[JobOutput]]
+
+
+class ConfigMismatchError(RuntimeError):
+    """Results in the folder were produced with other settings under the same config names."""
+
+
+@dataclass
+class SweepSummary:
+    out_dir: Path
+    total_jobs: int
+    already_done: int
+    ran: int
+    recomputed_corrupt: int
+    store_report: str
+
+    def __str__(self) -> str:
+        return (f"{self.out_dir}: {self.total_jobs} jobs, {self.already_done} already done, {self.ran} run now "
+                f"({self.recomputed_corrupt} of them replace corrupt/truncated records). Store: {self.store_report}")
+
+
+def _safe(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._=-]+", "_", s)
+
+
+def audio_relpath(job: Job, candidate: int | None = None) -> str:
+    base = "/".join(_safe(p) for p in job.config_name.split("/"))
+    name = f"{_safe(job.item.utt_id)}.seed{job.seed}"
+    if candidate is None:
+        return f"audio/{base}/{name}.wav"
+    return f"candidates/{base}/{name}.cand{candidate:03d}.wav"
+
+
+def shard_jobs(jobs: list[Job], shard) -> list[Job]:
+    """Shard i of n takes the items at positions i, i+n, ... of each dataset (batches stay whole per config)."""
+    sh = parse_shard(shard)
+    if sh is None:
+        return jobs
+    i, n = sh
+    pos: dict[tuple[str, str], int] = {}
+    count: dict[str, int] = {}
+    for j in jobs:
+        k = (j.dataset.name, j.item.utt_id)
+        if k not in pos:
+            pos[k] = count.get(k[0], 0)
+            count[k[0]] = pos[k] + 1
+    return [j for j in jobs if pos[(j.dataset.name, j.item.utt_id)] % n == i]
+
+
+def _write_run_info(out: Path, config: SweepConfig, shard) -> None:
+    atomic_write_text(out / "config.yaml", config.to_yaml())
+    info = provenance()
+    info.update(config_fingerprint=config.fingerprint(), config_source=config.source, shard=shard)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    atomic_write_json(out / "runs" / f"{stamp}-{os.getpid()}" / "provenance.json", info)
+    atomic_write_text(out / "runs" / f"{stamp}-{os.getpid()}" / "config.yaml", config.to_yaml())
+    atomic_write_json(out / "provenance.json", info)
+
+
+def run_sweep(config: SweepConfig | str | os.PathLike, out_dir: str | os.PathLike, executor: Executor, *,
+              shard=None, max_jobs: int | None = None, progress: bool = True, load_items=None) -> SweepSummary:
+    if not isinstance(config, SweepConfig):
+        config = load_config(config)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sh = parse_shard(shard)
+    fname = f"records.shard-{sh[0]}-of-{sh[1]}.jsonl" if sh else "records.jsonl"
+    with ResultStore(out, writer=True, filename=fname) as store:
+        corrupt_keys = {b.key for b in store.report.corrupt if b.key is not None}
+        _write_run_info(out, config, shard)
+        jobs = shard_jobs(expand_jobs(config, load_items), shard)
+        mismatched = [j for j in jobs if j.key in store and store.get(j.key).get("config_hash") != j.config_hash]
+        if mismatched:
+            j = mismatched[0]
+            raise ConfigMismatchError(
+                f"{len(mismatched)} job(s) already in {out} were produced with different settings under the same "
+                f"config name, e.g. {j.config_name!r} (stored config_hash {store.get(j.key).get('config_hash')}, now "
+                f"{j.config_hash}). Give the changed strategy a new name, or write to a new --out folder.")
+        todo = [j for j in jobs if j.key not in store]
+        done_before = len(jobs) - len(todo)
+        if max_jobs is not None:
+            todo = todo[: max(0, int(max_jobs))]
+        exec_name = getattr(executor, "name", None) or type(executor).__name__
+        recomputed = 0
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(jobs), initial=done_before, desc=f"sweep {config.name}", unit="job", dynamic_ncols=True)
+        try:
+            for batch in batches(todo, config.batch_size):
+                t0 = time.perf_counter()
+                outputs = list(executor(batch))
+                wall = (time.perf_counter() - t0) / max(1, len(batch))
+                if len(outputs) != len(batch):
+                    raise RuntimeError(f"executor {exec_name} returned {len(outputs)} outputs for {len(batch)} jobs")
+                for job, o in zip(batch, outputs):
+                    validate_output(o, job)
+                    store.append(_persist(out, job, o, wall, exec_name))
+                    recomputed += job.key in corrupt_keys
+                    if bar is not None:
+                        bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+        summary = SweepSummary(out, len(jobs), done_before, len(todo), recomputed,
+                              f"{len(store)} record(s) now; at open: {store.report.summary()}")
+    log.info("%s", summary)
+    return summary
+
+
+def _persist(out: Path, job: Job, o: JobOutput, wall: float, exec_name: str) -> dict:
+    audio_path = None
+    if job.output.save_audio and o.audio is not None:
+        audio_path = audio_relpath(job)
+        atomic_write_wav(out / audio_path, o.audio, o.sample_rate)
+    cand_paths = None
+    if job.output.save_candidates and o.candidates:
+        cand_paths = []
+        for i, c in enumerate(o.candidates):
+            if c.audio is None:
+                cand_paths.append(None)
+                continue
+            p = audio_relpath(job, i)
+            atomic_write_wav(out / p, c.audio, o.sample_rate)
+            cand_paths.append(p)
+    trace_path = None
+    if job.output.save_traces and o.trace is not None:
+        trace_path = audio_relpath(job).replace("audio/", "traces/", 1)[:-4] + ".json"
+        atomic_write_json(out / trace_path, o.trace)
+    return build_record(job, o, audio_path, cand_paths, trace_path, wall, exec_name)
