@@ -2,7 +2,8 @@
 
 Record fields (one JSON object per (utt_id, config_name, seed)):
   utt_id, config_name, seed                 the key
-  dataset, model {name, path, codec}, strategy (label), strategy_kind, strategy_config (options), pool (bool)
+  dataset, model {name, path, codec}, strategy (label), strategy_kind, strategy_config (options), pool (bool),
+                                            pool_budgets (the n of the best-of-n curve read from this pool)
   budget {unit, value}, search_verifiers [...], evaluation_verifiers [...], config_hash
   item {text, language, task, target_emotion}
   search_scores {verifier: score}           the chosen candidate's scores from the search verifiers
@@ -89,6 +90,7 @@ def build_record(job, out: JobOutput, audio_path: str | None, candidate_paths: l
         "dataset": job.dataset.name, "model": {"name": job.model.name, "path": job.model.path, "codec": job.model.codec},
         "strategy": job.strategy.name, "strategy_kind": job.strategy.strategy,
         "strategy_config": copy.deepcopy(job.strategy.options), "pool": job.strategy.pool,
+        "pool_budgets": list(job.strategy.budgets) if job.strategy.pool else None,
         "budget": {"unit": job.strategy.budget_unit, "value": int(job.budget)},
         "search_verifiers": list(job.strategy.verifiers), "evaluation_verifiers": list(job.evaluation_verifiers),
         "config_hash": job.config_hash,
