@@ -1,0 +1,21 @@
+"""Errors a user can act on. Each message says what was wrong and what to do."""
+
+
+class LlasaSearchError(Exception):
+    """Base class: the CLI prints these without a traceback."""
+
+
+class ModelNotAvailableError(LlasaSearchError):
+    pass
+
+
+class InputTextError(LlasaSearchError, ValueError):
+    pass
+
+
+class AudioInputError(LlasaSearchError, ValueError):
+    pass
+
+
+class ConfigError(LlasaSearchError, ValueError):
+    pass

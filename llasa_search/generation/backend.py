@@ -1,0 +1,200 @@
+"""The generation backend search strategies drive: prefill, fork, extend, release, regenerate.
+
+Invariant for an unfinished state: its KV covers every id in `ids` and `next_logits` holds the logits for
+the next position. So prefill forwards each prompt token once, extend samples from the stored logits before
+forwarding the sampled token, and a fork copies nothing: every token goes through the LM exactly once
+(END is never forwarded). Only speech tokens and SPEECH_GENERATION_END can be sampled.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Sequence
+
+import torch
+
+from ..vocab import SpeechVocab
+from .kv import empty_cache, pack, unpack_row
+from .ledger import CostLedger
+from .rng import derive_seed
+from .sampling import SamplingConfig, process_logits, sample
+from .state import GenState, Segment
+
+
+class GenerationBackend:
+    def __init__(self, model, vocab: SpeechVocab, sampling: SamplingConfig | None = None,
+                 ledger: CostLedger | None = None, max_length: int = 2048):
+        self.model = model
+        self.vocab = vocab
+        self.sampling = sampling or SamplingConfig()
+        self.ledger = ledger if ledger is not None else CostLedger()
+        self.max_length = max_length
+        param = next(model.parameters())
+        self.device, self.dtype = param.device, param.dtype
+        self._uids = itertools.count()
+        head = model.get_output_embeddings()
+        if getattr(head, "bias", None) is not None:
+            raise ValueError("LM heads with a bias are not supported")
+        first, k = vocab.first_speech_id, vocab.codebook_size
+        end = vocab.speech_generation_end
+        # Only [codes..., END] can be sampled, so only those rows of the head are computed.
+        self._head = torch.cat([head.weight[first:first + k], head.weight[end:end + 1]]).detach()
+        self._index_to_id = torch.cat([torch.arange(first, first + k), torch.tensor([end])]).tolist()
+        self._sync = torch.cuda.synchronize if self.device.type == "cuda" else None
+
+    # -- LM calls --------------------------------------------------------------------------------------
+    def _forward(self, input_ids, cache, attention_mask=None, position_ids=None) -> torch.Tensor:
+        """Run the decoder; return restricted float32 logits for the last position of each row."""
+        out = self.model.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                               cache=cache, use_cache=True)
+        self.ledger.forwarded_tokens += input_ids.numel()
+        self.ledger.lm_calls += 1
+        last = out.last_hidden_state[:, -1]
+        return torch.nn.functional.linear(last, self._head).float()
+
+    def _new_state(self, **kw) -> GenState:
+        return GenState(uid=next(self._uids), **kw)
+
+    # -- operations ------------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def prefill(self, prompts: Sequence[Sequence[int]], seeds: Sequence[int], request_ids: Sequence | None = None,
+                max_lengths: Sequence[int] | None = None) -> list[GenState]:
+        """One state per prompt. Identical prompts are prefilled once and share the cache; prompts of equal
+        length are batched (no padding, so no wasted positions)."""
+        if len(seeds) != len(prompts):
+            raise ValueError("give one seed per prompt")
+        request_ids = list(request_ids) if request_ids is not None else list(range(len(prompts)))
+        max_lengths = list(max_lengths) if max_lengths is not None else [self.max_length] * len(prompts)
+        unique: dict[tuple, tuple] = {}
+        for p in prompts:
+            key = tuple(int(t) for t in p)
+            if not key:
+                raise ValueError("empty prompt")
+            if len(key) >= self.max_length:
+                raise ValueError(f"prompt of {len(key)} tokens does not fit the {self.max_length}-token context")
+            unique.setdefault(key, None)
+        by_len: dict[int, list[tuple]] = {}
+        for key in unique:
+            by_len.setdefault(len(key), []).append(key)
+        with self.ledger.timer("lm", self._sync):
+            for length, keys in by_len.items():
+                cache = empty_cache(self.model, len(keys), length, self.dtype, self.device)
+                ids = torch.tensor(keys, dtype=torch.long, device=self.device)
+                logits = self._forward(ids, cache)
+                self.ledger.prefilled_tokens += ids.numel()
+                for row, key in enumerate(keys):
+                    unique[key] = (unpack_row(cache, row, 0), logits[row])
+        states = []
+        for p, seed, rid, mx in zip(prompts, seeds, request_ids, max_lengths):
+            kv, logits = unique[tuple(int(t) for t in p)]
+            states.append(self._new_state(request_id=rid, prompt_len=len(p), ids=[int(t) for t in p],
+                                          seed=int(seed) & 0xFFFFFFFF, max_length=min(int(mx), self.max_length),
+                                          kv=kv, next_logits=logits))
+        return states
+
+    def fork(self, state: GenState, k: int, seeds: Sequence[int] | None = None) -> list[GenState]:
+        """k children sharing the parent's cached prefix (no copy, nothing forwarded). Child seeds default to
+        a deterministic function of (parent seed, position, child index)."""
+        if state.finished or state.kv is None:
+            raise ValueError("cannot fork a finished or released state")
+        if seeds is None:
+            seeds = [derive_seed(state.seed, state.length, i) for i in range(k)]
+        if len(seeds) != k:
+            raise ValueError("give one seed per child")
+        return [self._new_state(request_id=state.request_id, prompt_len=state.prompt_len, ids=list(state.ids),
+                                seed=int(s) & 0xFFFFFFFF, max_length=state.max_length, parent_uid=state.uid,
+                                segments=list(state.segments), kv=state.kv, next_logits=state.next_logits)
+                for s in seeds]
+
+    @torch.inference_mode()
+    def extend(self, states: Sequence[GenState], max_new_tokens: int,
+               sampling: SamplingConfig | None = None) -> list[GenState]:
+        """Sample up to `max_new_tokens` more tokens for every unfinished state, as one batch. A state stops
+        early at END or at its max_length. States are updated in place and returned."""
+        cfg = sampling or self.sampling
+        active = [s for s in states if not s.finished]
+        if not active or max_new_tokens <= 0:
+            return list(states)
+        if any(s.kv is None for s in active):
+            raise ValueError("a state was released; it cannot be extended")
+        with self.ledger.timer("lm", self._sync):
+            self._extend(active, max_new_tokens, cfg)
+        return list(states)
+
+    def _extend(self, active: list[GenState], n: int, cfg: SamplingConfig) -> None:
+        dev, vsize = self.device, self.vocab.codebook_size + 1
+        lengths = [s.length for s in active]
+        cache, lmax = pack(self.model, [s.kv for s in active], lengths, n, self.dtype, dev)
+        attn = torch.zeros(len(active), lmax + n, dtype=torch.long, device=dev)
+        for row, length in enumerate(lengths):
+            attn[row, lmax - length:lmax] = 1
+        logits = torch.stack([s.next_logits for s in active]).to(dev)
+        seeds = torch.tensor([s.seed for s in active], dtype=torch.int64, device=dev)
+        pos = torch.tensor(lengths, dtype=torch.int64, device=dev)
+        seen = self._seen_mask(active, vsize) if cfg.repetition_penalty != 1.0 else None
+        rows = list(active)          # state in each batch row
+        starts = [lmax - L for L in lengths]  # first cache column of each row
+        end_index = vsize - 1
+        for t in range(n):
+            end_blocked = None
+            if cfg.min_new_tokens:
+                end_blocked = torch.tensor([s.num_generated < cfg.min_new_tokens for s in rows], device=dev)
+            picked = sample(process_logits(logits, cfg, seen, end_blocked), seeds, pos)
+            self.ledger.generated_tokens += len(rows)
+            keep = []
+            for row, (state, r) in enumerate(zip(rows, picked.tolist())):
+                state.record_sampled(state.seed, state.length)
+                state.ids.append(self._index_to_id[r])
+                if r == end_index:
+                    state.finished, state.finish_reason = True, "end"
+                elif state.length >= state.max_length:
+                    state.finished, state.finish_reason = True, "max_length"
+                if state.finished:
+                    state.kv = state.next_logits = None
+                else:
+                    keep.append(row)
+            if len(keep) < len(rows):  # drop finished rows so no position is forwarded for them
+                if not keep:
+                    return
+                idx = torch.tensor(keep, device=dev)
+                for layer in cache.layers:
+                    layer.batch_select_indices(idx)
+                attn, seeds, pos, picked = attn[idx], seeds[idx], pos[idx], picked[idx]
+                seen = seen[idx] if seen is not None else None
+                rows = [rows[i] for i in keep]
+                starts = [starts[i] for i in keep]
+            if seen is not None:
+                seen.scatter_(1, picked[:, None], True)
+            column = lmax + t
+            attn[:, column] = 1
+            token_ids = torch.tensor([[s.ids[-1]] for s in rows], dtype=torch.long, device=dev)
+            logits = self._forward(token_ids, cache, attn[:, :column + 1], pos[:, None])
+            pos = pos + 1
+        for row, state in enumerate(rows):
+            state.kv = unpack_row(cache, row, starts[row])
+            state.next_logits = logits[row]
+
+    def _seen_mask(self, states: list[GenState], vsize: int) -> torch.Tensor:
+        seen = torch.zeros(len(states), vsize, dtype=torch.bool, device=self.device)
+        for row, s in enumerate(states):
+            codes = self.vocab.ids_to_codes(s.ids)
+            if codes:
+                seen[row, torch.tensor(codes, device=self.device)] = True
+        return seen
+
+    def release(self, states: Sequence[GenState]) -> None:
+        """Drop the caches of states a strategy no longer needs (memory is freed when no sibling holds it)."""
+        for s in states:
+            s.kv = s.next_logits = None
+
+    def regenerate(self, prompt_ids: Sequence[int], segments: Sequence[Segment | dict],
+                   sampling: SamplingConfig | None = None, max_length: int | None = None) -> GenState:
+        """Rebuild a candidate from its prompt and recorded lineage (seed per span of positions)."""
+        segs = [s if isinstance(s, Segment) else Segment(**s) for s in segments]
+        state = self.prefill([prompt_ids], [segs[0].seed if segs else 0],
+                             max_lengths=[max_length or self.max_length])[0]
+        for seg in segs:
+            if seg.start != state.length:
+                raise ValueError(f"lineage gap: segment starts at {seg.start}, sequence has {state.length} ids")
+            state.seed = seg.seed
+            self.extend([state], seg.end - seg.start, sampling)
+        return state

@@ -1,0 +1,43 @@
+"""Counter-based randomness: the uniform number behind token choice r at position p of a candidate with
+seed s is a pure function hash(s, p, r). So a candidate's tokens do not depend on which other candidates
+share its batch, on batch order, or on how generation was split into steps: (seed, lineage) regenerates it.
+"""
+from __future__ import annotations
+
+import torch
+
+_M32 = 0xFFFFFFFF
+
+
+def mix32(x: torch.Tensor) -> torch.Tensor:
+    """32-bit integer finaliser ('lowbias32') on int64 tensors holding values in [0, 2^32).
+    Products may wrap in int64; masking keeps the low 32 bits, which is what a uint32 multiply gives."""
+    x = x ^ (x >> 16)
+    x = (x * 0x7FEB352D) & _M32
+    x = x ^ (x >> 15)
+    x = (x * 0x846CA68B) & _M32
+    return x ^ (x >> 16)
+
+
+def mix32_int(x: int) -> int:
+    x &= _M32
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & _M32
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & _M32
+    return x ^ (x >> 16)
+
+
+def derive_seed(parent_seed: int, position: int, child_index: int) -> int:
+    """Seed of the child_index-th child forked at `position` from a candidate with `parent_seed`."""
+    return mix32_int(parent_seed ^ mix32_int(position * 0x9E3779B1 ^ mix32_int(child_index + 0x632BE5AB)))
+
+
+def gumbel_noise(seeds: torch.Tensor, positions: torch.Tensor, width: int) -> torch.Tensor:
+    """(B,) seeds and positions -> (B, width) float32 Gumbel(0,1) noise, deterministic per (seed, position, column)."""
+    device = seeds.device
+    row = mix32((seeds & _M32) ^ mix32((positions * 0x9E3779B1) & _M32))
+    cols = mix32(torch.arange(width, device=device, dtype=torch.int64) + 0x5BD1E995)
+    bits = mix32(row[:, None] ^ cols[None, :]) >> 8  # 24 bits: exactly representable in float32
+    u = (bits.to(torch.float32) + 0.5) * (1.0 / (1 << 24))
+    return -torch.log(-torch.log(u))

@@ -1,0 +1,65 @@
+"""Sampling settings and the logits pipeline over the speech vocabulary (codes + END)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .rng import gumbel_noise
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """Defaults follow the official model card (do_sample, temperature 0.8, top_p 1.0)."""
+
+    temperature: float = 0.8
+    top_p: float = 1.0
+    top_k: int = 0  # 0 = off
+    repetition_penalty: float = 1.0  # 1.0 = off; the fine-tuning example uses 1.2
+    min_new_tokens: int = 0  # END is masked until a candidate has this many speech tokens
+
+    def __post_init__(self):
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be > 0 (got {self.temperature}); use a small value like 0.1 for near-greedy")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1] (got {self.top_p})")
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be >= 0 (got {self.top_k})")
+        if not self.repetition_penalty > 0:
+            raise ValueError(f"repetition_penalty must be > 0 (got {self.repetition_penalty})")
+        if self.min_new_tokens < 0:
+            raise ValueError("min_new_tokens must be >= 0")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def process_logits(logits: torch.Tensor, cfg: SamplingConfig, seen: torch.Tensor | None,
+                   end_blocked: torch.Tensor | None) -> torch.Tensor:
+    """(B, V) float32 logits over [codes..., END] -> filtered, temperature-scaled logits (-inf = excluded).
+    Order as in transformers: repetition penalty, temperature, top-k, top-p."""
+    x = logits
+    if cfg.repetition_penalty != 1.0 and seen is not None:
+        penalised = torch.where(x > 0, x / cfg.repetition_penalty, x * cfg.repetition_penalty)
+        x = torch.where(seen, penalised, x)
+    if end_blocked is not None and bool(end_blocked.any()):
+        x = x.clone()
+        x[end_blocked, -1] = float("-inf")
+    x = x / cfg.temperature
+    if cfg.top_k and cfg.top_k < x.shape[-1]:
+        kth = torch.topk(x, cfg.top_k, dim=-1).values[:, -1:]
+        x = x.masked_fill(x < kth, float("-inf"))
+    if cfg.top_p < 1.0:
+        sorted_x, order = torch.sort(x, dim=-1, descending=True)
+        probs = sorted_x.softmax(-1)
+        # Drop a token when the mass strictly before it already reaches top_p (the top token always stays).
+        drop_sorted = (probs.cumsum(-1) - probs) >= cfg.top_p
+        drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
+        x = x.masked_fill(drop, float("-inf"))
+    return x
+
+
+def sample(filtered: torch.Tensor, seeds: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """Gumbel-max: argmax(logits + G) is an exact draw from softmax(logits); G comes from (seed, position)."""
+    noise = gumbel_noise(seeds, positions, filtered.shape[-1])
+    return torch.argmax(filtered + noise, dim=-1)

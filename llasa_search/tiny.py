@@ -1,0 +1,149 @@
+"""Tiny random Llasa-compatible models for offline demos and tests.
+
+They are saved in Hugging Face format and loaded by the same `from_pretrained` code as the real
+HKUSTAudio checkpoints, so every code path (tokenizer chat template, special-token lookup, speech-token
+ids, Xcodec2 encode/decode) is exercised without a download.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .vocab import LLASA_SPECIAL_TOKENS, speech_token
+
+# Llama-3 style template: header tokens, <|eot_id|> after each message. `continue_final_message=True`
+# makes transformers cut the rendering right after the assistant's content, as the Llasa recipe needs.
+LLAMA3_STYLE_CHAT_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n"
+    "{{ message['content'] | trim }}<|eot_id|>"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}"
+)
+LLAMA3_CONTROL_TOKENS = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+
+_TRAINING_TEXT = (
+    "Convert the text to speech: the quick brown fox jumps over the lazy dog. "
+    "Speech synthesis with search at inference time: best of n, beam search, verifiers, speaker similarity, "
+    "word error rate, emotion. Hello world! How are you today? I am fine, thank you. Numbers 0 1 2 3 4 5 6 7 8 9. "
+    "She sells sea shells by the sea shore. A large language model emits speech tokens fifty per second. "
+)
+
+TINY_DIRNAMES = ("llm", "codec")
+
+
+def build_tiny_tokenizer(codebook_size: int, base_vocab_size: int = 512):
+    """Byte-level BPE trained in-process, then Llama-3 control tokens, the eight Llasa specials in their
+    official order, and `<|s_0|>`..`<|s_{K-1}|>` speech tokens (so speech id = first speech id + code)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=base_vocab_size,
+        special_tokens=LLAMA3_CONTROL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator([_TRAINING_TEXT] * 4, trainer=trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<|begin_of_text|>",
+        eos_token="<|eot_id|>",
+        pad_token="<|end_of_text|>",
+    )
+    fast.add_tokens(list(LLASA_SPECIAL_TOKENS), special_tokens=True)
+    fast.add_tokens([speech_token(i) for i in range(codebook_size)], special_tokens=True)
+    fast.chat_template = LLAMA3_STYLE_CHAT_TEMPLATE
+    return fast
+
+
+def _fsq_levels(codebook_size: int) -> list[int]:
+    """X-codec2's FSQ uses levels 4^8 = 65,536; smaller tiny codebooks use fewer levels of 4."""
+    levels, size = [], 1
+    while size < codebook_size:
+        levels.append(4)
+        size *= 4
+    if size != codebook_size:
+        raise ValueError(f"codebook_size must be a power of 4 (got {codebook_size}); the real codec uses 65536")
+    return levels
+
+
+def build_tiny_codec(codebook_size: int):
+    from transformers import Xcodec2Config, Xcodec2Model
+
+    semantic = {
+        "model_type": "wav2vec2-bert",
+        "hidden_size": 32,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+        "output_hidden_size": 32,
+        "feature_projection_input_dim": 160,
+        "conv_depthwise_kernel_size": 3,
+    }
+    config = Xcodec2Config(
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        head_dim=32,
+        encoder_hidden_size=8,
+        downsampling_ratios=[2, 2, 4, 4, 5],  # product must stay 320 (16 kHz / 50 Hz)
+        semantic_model_config=semantic,
+        quantization_dim=64 + 32,  # hidden_size + semantic hidden_size
+        quantization_levels=_fsq_levels(codebook_size),
+    )
+    return Xcodec2Model(config)
+
+
+def build_tiny_llm(vocab_size: int, seed: int):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=vocab_size,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=False,
+    )
+    return LlamaForCausalLM(config)
+
+
+def make_tiny(out_dir: str | os.PathLike, codebook_size: int = 65536, seed: int = 0, eos_boost: float = 3.0) -> dict:
+    """Write `out_dir/llm` (LlamaForCausalLM + tokenizer) and `out_dir/codec` (Xcodec2Model + feature
+    extractor). Returns the two paths. Deterministic for a given seed."""
+    import torch
+    from transformers import Xcodec2FeatureExtractor
+
+    out = Path(out_dir)
+    tokenizer = build_tiny_tokenizer(codebook_size)
+    llm = build_tiny_llm(len(tokenizer), seed)
+    eos_id = tokenizer.convert_tokens_to_ids("<|SPEECH_GENERATION_END|>")
+    with torch.no_grad():
+        # A random head almost never samples SPEECH_GENERATION_END (1 in 65,537), so every tiny utterance would
+        # run to max length; boost 3.0 gives a median of ~150 tokens (3 s), like a short sentence.
+        # Align the END row with the mean hidden direction so its logit is large on average.
+        head = llm.get_output_embeddings().weight
+        head[eos_id] = head.mean(0) + eos_boost * llm.model.norm.weight / llm.model.norm.weight.norm()
+    torch.manual_seed(seed + 1)
+    codec = build_tiny_codec(codebook_size)
+    llm_dir, codec_dir = out / "llm", out / "codec"
+    llm.save_pretrained(llm_dir)
+    tokenizer.save_pretrained(llm_dir)
+    codec.save_pretrained(codec_dir)
+    Xcodec2FeatureExtractor().save_pretrained(codec_dir)
+    (out / "TINY_MODELS.json").write_text(
+        json.dumps({"codebook_size": codebook_size, "seed": seed, "note": "random weights, for tests and demos"})
+    )
+    return {"llm": str(llm_dir), "codec": str(codec_dir)}
