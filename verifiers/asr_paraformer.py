@@ -1,0 +1,34 @@
+"""Chinese content verifier on FunASR paraformer-zh (Seed-TTS-eval's Chinese ASR). score = -CER.
+
+Optional extra: pip install funasr. As run_wer.py, the hypothesis is simplified with zhconv (done by the
+normaliser) and CER is the character-split WER.
+"""
+from __future__ import annotations
+
+from .asr_base import ContentVerifier
+from .funasr_loading import load_funasr
+from .registry import register
+
+
+@register("paraformer_zh")
+class ParaformerVerifier(ContentVerifier):
+    """FunASR paraformer-zh ASR + Seed-TTS-eval CER (optional extra `funasr`)."""
+    languages = ("zh",)
+
+    def __init__(self, model: str = "paraformer-zh", batch_size: int = 16, **kw):
+        super().__init__(batch_size=batch_size, **kw)
+        self.model_id = model
+        self._model = None
+
+    def _settings(self):
+        return {**super()._settings(), "model": self.model_id}
+
+    def load(self):
+        if self._model is None:
+            self._model = load_funasr(self.model_id, self.device)
+        return self
+
+    def transcribe(self, waves, contexts):
+        self.load()
+        res = self._model.generate(input=list(waves), batch_size_s=300)
+        return [r.get("text", "") for r in res]

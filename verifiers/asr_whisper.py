@@ -1,0 +1,72 @@
+"""Content verifier on Whisper through transformers (default openai/whisper-large-v3). score = -WER.
+
+As Seed-TTS-eval's run_wer.py: the language is forced (task "transcribe"), greedy decoding, the processor's
+log-mel features (30 s window: longer clips are truncated, flagged "truncated_30s"), special tokens dropped.
+Batching pads every clip to the same 30 s window Whisper always uses, so batch and single scores agree.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .asr_base import ContentVerifier
+from .base import VerifierUnavailable
+from .hf_loading import load_pretrained, torch_dtype
+from .registry import register
+
+# Seed-TTS-eval passes full language names; Whisper accepts codes and names alike.
+_LANG = {"en": "english", "zh": "chinese"}
+
+
+@register("whisper")
+class WhisperVerifier(ContentVerifier):
+    """Whisper ASR (transformers, language forced) + Seed-TTS-eval WER."""
+
+    def __init__(self, model: str = "openai/whisper-large-v3", num_beams: int = 1, max_new_tokens: int = 440,
+                 batch_size: int = 8, **kw):
+        super().__init__(batch_size=batch_size, **kw)
+        self.model_id = model
+        self.num_beams = num_beams
+        self.max_new_tokens = max_new_tokens
+        self._model = self._processor = None
+
+    def _settings(self):
+        return {**super()._settings(), "model": self.model_id, "num_beams": self.num_beams,
+                "max_new_tokens": self.max_new_tokens, "dtype": str(self.dtype)}
+
+    def load(self):
+        if self._model is None:
+            try:
+                from transformers import WhisperForConditionalGeneration, WhisperProcessor
+            except ImportError as e:
+                raise VerifierUnavailable("whisper verifier needs transformers") from e
+            self._processor = load_pretrained(WhisperProcessor.from_pretrained, self.model_id, "Whisper processor")
+            model = load_pretrained(WhisperForConditionalGeneration.from_pretrained, self.model_id, "Whisper model",
+                                    dtype=torch_dtype(self.dtype))
+            self._model = model.to(self.device).eval()
+        return self
+
+    def transcribe(self, waves, contexts):
+        import torch
+        self.load()
+        out: list[str | None] = [None] * len(waves)
+        by_lang: dict[str, list[int]] = {}
+        for i, c in enumerate(contexts):
+            by_lang.setdefault(c.language.split("-")[0].lower(), []).append(i)
+        for lang, idx in by_lang.items():
+            feats = self._processor.feature_extractor([waves[i] for i in idx], sampling_rate=16000,
+                                                      return_tensors="pt").input_features
+            feats = feats.to(self.device, dtype=self._model.dtype)
+            with torch.no_grad():
+                ids = self._model.generate(feats, language=_LANG.get(lang, lang), task="transcribe",
+                                           num_beams=self.num_beams, do_sample=False,
+                                           max_new_tokens=self.max_new_tokens)
+            for i, text in zip(idx, self._processor.batch_decode(ids, skip_special_tokens=True)):
+                out[i] = text.strip()
+        return out  # type: ignore[return-value]
+
+    def _score_valid(self, waves, contexts):
+        results = super()._score_valid(waves, contexts)
+        for w, r in zip(waves, results):
+            if w.size > 30 * self.sample_rate:
+                r.flags = tuple(r.flags) + ("truncated_30s",)
+        return results

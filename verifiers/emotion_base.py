@@ -1,0 +1,88 @@
+"""Emotion verifiers. Two scores, chosen per candidate by its context:
+
+- target_emotion given: score = model probability of that emotion (0..1); labels are mapped to the
+  canonical set of emotion_labels; an emotion the model cannot output gives flag "unknown_emotion".
+- otherwise, reference audio/embedding: score = cosine of the emotion representation of candidate and
+  reference (the paper's "emotion similarity"); `similarity="embedding"` (model's utterance embedding) or
+  "probs" (class-probability vectors).
+Worst score -1.0 (below every valid score of both kinds). Partial audio is judged like whole audio.
+"""
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import numpy as np
+
+from .base import VerifierResult
+from .emotion_labels import canonical
+from .sim_base import EmbeddingVerifier
+
+
+def softmax_if_needed(x: np.ndarray) -> np.ndarray:
+    """Rows that already are probabilities stay; log-probabilities are exponentiated; logits soft-maxed."""
+    x = np.asarray(x, dtype=np.float64)
+    if np.all(x >= 0) and np.allclose(x.sum(-1), 1, atol=1e-3):
+        return x
+    if np.all(x <= 0) and np.allclose(np.exp(x).sum(-1), 1, atol=1e-3):
+        return np.exp(x)
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+class EmotionVerifier(EmbeddingVerifier):
+    def __init__(self, similarity: str = "embedding", **kw):
+        super().__init__(**kw)
+        if similarity not in ("embedding", "probs"):
+            raise ValueError("similarity must be 'embedding' or 'probs'")
+        self.similarity = similarity
+
+    @abstractmethod
+    def labels(self) -> list[str]:
+        """The model's own label names, in output order (loads the model if needed)."""
+
+    @abstractmethod
+    def analyse(self, waves: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """16 kHz waveforms -> (probabilities (n, C) in labels() order, embeddings (n, D))."""
+
+    def _settings(self):
+        return {"similarity": self.similarity}
+
+    def embed(self, waves):
+        probs, emb = self.analyse(waves)
+        return probs if self.similarity == "probs" else emb
+
+    def _precheck(self, ctx):
+        if ctx.target_emotion is None and ctx.reference_embedding is None and ctx.reference_audio is None:
+            return self.failure(("no_target",), f"{self.name} needs target_emotion or a reference")
+        return None
+
+    def _score_valid(self, waves, contexts):
+        probs, emb = self.analyse(waves)
+        names = self.labels()
+        canon = [canonical(n) for n in names]
+        out: list[VerifierResult | None] = [None] * len(waves)
+        sim_idx = [i for i, c in enumerate(contexts) if c.target_emotion is None]
+        if sim_idx:
+            refs = self._references([contexts[i] for i in sim_idx])
+            rep = probs if self.similarity == "probs" else emb
+            for i, r in zip(sim_idx, refs):
+                c = rep[i]
+                if r is None or r.shape != c.shape or not np.all(np.isfinite(r)):
+                    out[i] = self.failure(("bad_reference",), "reference unusable or wrong shape")
+                    continue
+                out[i] = VerifierResult(float(np.dot(c, r) / (np.linalg.norm(c) * np.linalg.norm(r) + 1e-12)), {})
+        for i, ctx in enumerate(contexts):
+            p = {n: float(v) for n, v in zip(names, probs[i])}
+            top = names[int(np.argmax(probs[i]))]
+            if out[i] is None:
+                want = canonical(ctx.target_emotion)
+                hits = [j for j, cn in enumerate(canon) if cn is not None and cn == want]
+                if not hits:
+                    out[i] = self.failure(("unknown_emotion",), f"{ctx.target_emotion!r} not among {names}",
+                                          probs=p, top=top)
+                    continue
+                out[i] = VerifierResult(float(probs[i, hits].sum()), {"target": want})
+            else:
+                out[i].metrics.setdefault("cosine", out[i].score)
+            out[i].metrics.update(probs=p, top=top, top_canonical=canonical(top))
+        return out  # type: ignore[return-value]
