@@ -3,7 +3,8 @@
 Layout of a results folder: records*.jsonl (one file per writer; shards of a sweep write records.shard-i-of-n.jsonl),
 quarantine/ (lines that failed their checks), .records*.jsonl.lock (held by the one process writing that file).
 
-Each line is {"sha256": <first 16 hex of sha256 of the canonical JSON of the record>, "record": {...}} written with one
+Each line is {"key": [utt_id, config_name, seed], "record": {...}, "sha256": <first 16 hex of the sha256 of the record's
+canonical JSON>} written with one
 os.write on an O_APPEND descriptor, then fsync. On open every line is checked: a line that is not valid JSON, lacks a
 newline at the end of the file (cut off by a kill), or whose checksum does not match (corrupted on disk) is counted and
 reported with a StoreCorruptionWarning; its key (when it can be read) is treated as not done, so the job is recomputed.
@@ -17,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -52,8 +54,9 @@ def record_key(record: dict) -> tuple[str, str, int]:
 
 
 def encode_line(record: dict) -> bytes:
-    record_key(record)
-    return (canonical({"sha256": checksum(record), "record": record}) + "\n").encode("utf-8")
+    """{"key": [...], "record": {...}, "sha256": ...}: the key comes first so a cut-off line still names its job."""
+    k = record_key(record)
+    return (canonical({"key": list(k), "record": record, "sha256": checksum(record)}) + "\n").encode("utf-8")
 
 
 @dataclass
@@ -89,12 +92,23 @@ class ScanReport:
         return s
 
 
+_KEY_PREFIX = re.compile(rb'^\{"key":(\[.*?\]),"record":')
+
+
 def _try_key(raw: bytes) -> tuple | None:
+    """The key of a damaged line, when it can still be read (from the record, else from the leading "key")."""
     try:
-        obj = json.loads(raw)
-        return record_key(obj["record"])
+        return record_key(json.loads(raw)["record"])
     except Exception:
-        return None
+        pass
+    m = _KEY_PREFIX.match(raw)
+    if m:
+        try:
+            u, c, sd = json.loads(m.group(1))
+            return (str(u), str(c), int(sd))
+        except Exception:
+            return None
+    return None
 
 
 def _parse_file(path: Path) -> Iterator[tuple[int, dict | None, str, bytes]]:
@@ -125,9 +139,13 @@ def _parse_file(path: Path) -> Iterator[tuple[int, dict | None, str, bytes]]:
             yield i, None, "checksum mismatch (corrupted on disk)", raw
             continue
         try:
-            record_key(obj["record"])
+            k = record_key(obj["record"])
         except ValueError:
             yield i, None, "record without a valid key", raw
+            continue
+        if "key" in obj and (not isinstance(obj["key"], list) or len(obj["key"]) != 3
+                             or (str(obj["key"][0]), str(obj["key"][1]), obj["key"][2]) != k):
+            yield i, None, "key does not match its record", raw
             continue
         yield i, obj["record"], "", raw
 
