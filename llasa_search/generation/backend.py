@@ -8,6 +8,7 @@ forwarding the sampled token, and a fork copies nothing: every token goes throug
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from typing import Sequence
 
 import torch
@@ -22,8 +23,10 @@ from .state import GenState, Segment
 
 class GenerationBackend:
     def __init__(self, model, vocab: SpeechVocab, sampling: SamplingConfig | None = None,
-                 ledger: CostLedger | None = None, max_length: int = 2048):
+                 ledger: CostLedger | None = None, max_length: int = 2048, request_ledgers: dict | None = None):
         self.model = model
+        # Per-utterance token counts (exact, also when utterances share a batch): request_id -> CostLedger.
+        self.request_ledgers = request_ledgers if request_ledgers is not None else defaultdict(CostLedger)
         self.vocab = vocab
         self.sampling = sampling or SamplingConfig()
         self.ledger = ledger if ledger is not None else CostLedger()
@@ -42,12 +45,16 @@ class GenerationBackend:
         self._sync = torch.cuda.synchronize if self.device.type == "cuda" else None
 
     # -- LM calls --------------------------------------------------------------------------------------
-    def _forward(self, input_ids, cache, attention_mask=None, position_ids=None) -> torch.Tensor:
+    def _forward(self, input_ids, cache, row_requests, attention_mask=None, position_ids=None) -> torch.Tensor:
         """Run the decoder; return restricted float32 logits for the last position of each row."""
         out = self.model.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                                cache=cache, use_cache=True)
         self.ledger.forwarded_tokens += input_ids.numel()
         self.ledger.lm_calls += 1
+        for rid in set(row_requests):
+            self.request_ledgers[rid].lm_calls += 1
+        for rid in row_requests:
+            self.request_ledgers[rid].forwarded_tokens += input_ids.shape[1]
         last = out.last_hidden_state[:, -1]
         return torch.nn.functional.linear(last, self._head).float()
 
@@ -65,8 +72,10 @@ class GenerationBackend:
         request_ids = list(request_ids) if request_ids is not None else list(range(len(prompts)))
         max_lengths = list(max_lengths) if max_lengths is not None else [self.max_length] * len(prompts)
         unique: dict[tuple, tuple] = {}
-        for p in prompts:
+        owner: dict[tuple, object] = {}  # a shared prompt is charged to the first utterance that has it
+        for p, rid in zip(prompts, request_ids):
             key = tuple(int(t) for t in p)
+            owner.setdefault(key, rid)
             if not key:
                 raise ValueError("empty prompt")
             if len(key) >= self.max_length:
@@ -79,8 +88,10 @@ class GenerationBackend:
             for length, keys in by_len.items():
                 cache = empty_cache(self.model, len(keys), length, self.dtype, self.device)
                 ids = torch.tensor(keys, dtype=torch.long, device=self.device)
-                logits = self._forward(ids, cache)
+                logits = self._forward(ids, cache, [owner[k] for k in keys])
                 self.ledger.prefilled_tokens += ids.numel()
+                for key in keys:
+                    self.request_ledgers[owner[key]].prefilled_tokens += len(key)
                 for row, key in enumerate(keys):
                     unique[key] = (unpack_row(cache, row, 0), logits[row])
         states = []
@@ -140,6 +151,8 @@ class GenerationBackend:
                 end_blocked = torch.tensor([s.num_generated < cfg.min_new_tokens for s in rows], device=dev)
             picked = sample(process_logits(logits, cfg, seen, end_blocked), seeds, pos)
             self.ledger.generated_tokens += len(rows)
+            for s in rows:
+                self.request_ledgers[s.request_id].generated_tokens += 1
             keep = []
             for row, (state, r) in enumerate(zip(rows, picked.tolist())):
                 state.record_sampled(state.seed, state.length)
@@ -167,7 +180,7 @@ class GenerationBackend:
             column = lmax + t
             attn[:, column] = 1
             token_ids = torch.tensor([[s.ids[-1]] for s in rows], dtype=torch.long, device=dev)
-            logits = self._forward(token_ids, cache, attn[:, :column + 1], pos[:, None])
+            logits = self._forward(token_ids, cache, [s.request_id for s in rows], attn[:, :column + 1], pos[:, None])
             pos = pos + 1
         for row, state in enumerate(rows):
             state.kv = unpack_row(cache, row, starts[row])

@@ -1,5 +1,5 @@
-"""Counter-based randomness: the uniform number behind token choice r at position p of a candidate with
-seed s is a pure function hash(s, p, r). So a candidate's tokens do not depend on which other candidates
+"""Counter-based randomness: the uniform number behind the token at position p of a candidate with seed s
+is a pure function hash(s, p). So a candidate's tokens do not depend on which other candidates
 share its batch, on batch order, or on how generation was split into steps: (seed, lineage) regenerates it.
 """
 from __future__ import annotations
@@ -33,11 +33,8 @@ def derive_seed(parent_seed: int, position: int, child_index: int) -> int:
     return mix32_int(parent_seed ^ mix32_int(position * 0x9E3779B1 ^ mix32_int(child_index + 0x632BE5AB)))
 
 
-def gumbel_noise(seeds: torch.Tensor, positions: torch.Tensor, width: int) -> torch.Tensor:
-    """(B,) seeds and positions -> (B, width) float32 Gumbel(0,1) noise, deterministic per (seed, position, column)."""
-    device = seeds.device
-    row = mix32((seeds & _M32) ^ mix32((positions * 0x9E3779B1) & _M32))
-    cols = mix32(torch.arange(width, device=device, dtype=torch.int64) + 0x5BD1E995)
-    bits = mix32(row[:, None] ^ cols[None, :]) >> 8  # 24 bits: exactly representable in float32
-    u = (bits.to(torch.float32) + 0.5) * (1.0 / (1 << 24))
-    return -torch.log(-torch.log(u))
+def uniforms(seeds: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """(B,) seeds and positions -> (B,) float64 uniforms in (0, 1), deterministic per (seed, position)."""
+    h = mix32((seeds & _M32) ^ mix32((positions * 0x9E3779B1) & _M32))
+    h2 = mix32(h ^ 0x5BD1E995)  # 64 bits of randomness -> 53-bit mantissa
+    return ((h >> 6).to(torch.float64) * (1 << 27) + (h2 >> 5).to(torch.float64) + 0.5) / float(1 << 53)

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .rng import gumbel_noise
+from .rng import uniforms
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ def process_logits(logits: torch.Tensor, cfg: SamplingConfig, seen: torch.Tensor
 
 
 def sample(filtered: torch.Tensor, seeds: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-    """Gumbel-max: argmax(logits + G) is an exact draw from softmax(logits); G comes from (seed, position)."""
-    noise = gumbel_noise(seeds, positions, filtered.shape[-1])
-    return torch.argmax(filtered + noise, dim=-1)
+    """Inverse-CDF sampling with one uniform per row drawn from (seed, position): an exact draw from
+    softmax(filtered). Excluded tokens (-inf) have zero-width intervals and can never be picked."""
+    cdf = filtered.softmax(-1).double().cumsum(-1)
+    u = uniforms(seeds, positions) * cdf[:, -1]
+    picked = torch.searchsorted(cdf, u[:, None], right=True)[:, 0]
+    return picked.clamp_(max=filtered.shape[-1] - 1)

@@ -1,0 +1,186 @@
+"""`llasa-search` command line. Also callable in-process: `llasa_search.cli.main(["synthesize", ...])`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import LlasaSearchError
+
+STRATEGY_OPTION_HELP = (
+    "strategy option KEY=VALUE (repeatable), e.g. -o n=8 -o step_tokens=50; values are parsed as JSON when "
+    "possible. `llasa-search strategies` lists each strategy's options"
+)
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    from .codec import DEFAULT_CODEC
+    from .model import DEFAULT_MODEL
+
+    p.add_argument("--model", default=DEFAULT_MODEL,
+                   help=f"LLM hub id or local folder (default {DEFAULT_MODEL}; 'tiny' = offline tiny random model)")
+    p.add_argument("--codec", default=None, help=f"codec hub id or folder (default {DEFAULT_CODEC}, or 'tiny' "
+                   "when --model is tiny)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--dtype", default="auto", help="auto (bf16 on CUDA, fp32 on CPU), bf16, fp16, fp32")
+    p.add_argument("--attn-implementation", default=None, help="sdpa, eager, flash_attention_2 ...")
+    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=0)
+    p.add_argument("--repetition-penalty", type=float, default=1.0)
+
+
+def _parse_options(pairs) -> dict:
+    out = {}
+    for item in pairs or []:
+        if "=" not in item:
+            raise LlasaSearchError(f"strategy option '{item}' is not KEY=VALUE")
+        key, value = item.split("=", 1)
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def load_engine(args):
+    from .codec import DEFAULT_CODEC
+    from .engine import LlasaEngine
+    from .generation import SamplingConfig
+
+    codec = args.codec or ("tiny" if args.model == "tiny" else DEFAULT_CODEC)
+    sampling = SamplingConfig(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
+                              repetition_penalty=args.repetition_penalty)
+    return LlasaEngine.load(args.model, codec, device=args.device, dtype=args.dtype,
+                            attn_implementation=args.attn_implementation, sampling=sampling)
+
+
+def cmd_make_tiny(args) -> int:
+    from .tiny import make_tiny
+
+    paths = make_tiny(args.dir, codebook_size=args.codebook_size, seed=args.seed)
+    print(f"tiny LLM:   {paths['llm']}\ntiny codec: {paths['codec']}")
+    return 0
+
+
+def cmd_synthesize(args) -> int:
+    from .audio import write_wav
+    from .engine import SynthesisRequest
+    from .search import run_search_with_ledger
+
+    if (args.prompt_wav is None) != (args.prompt_text is None) and not args.continuation:
+        raise LlasaSearchError("voice cloning needs both --prompt-wav and --prompt-text")
+    t0 = time.perf_counter()
+    engine = load_engine(args)
+    request = SynthesisRequest(text=args.text, prompt_text=args.prompt_text, prompt_wav=args.prompt_wav,
+                               continuation=args.continuation, language=args.language,
+                               target_emotion=args.target_emotion, request_id=args.request_id)
+    options = _parse_options(args.option)
+    results, batch_ledger = run_search_with_ledger(engine, [request], args.strategy, options, args.verifier or [],
+                                                   seed=args.seed, sampling=engine.sampling, chunking=args.chunk)
+    result = results[0]
+    write_wav(args.out, result.audio, result.sample_rate)
+    if args.save_candidates:
+        _save_candidates(engine, result, Path(args.save_candidates))
+    if args.trace:
+        trace = result.to_trace()
+        trace.update({"text": args.text, "prompt_text": args.prompt_text, "prompt_wav": args.prompt_wav,
+                      "model": args.model, "codec": args.codec, "sampling": engine.sampling.to_dict(),
+                      "batch_ledger": batch_ledger, "total_seconds": round(time.perf_counter() - t0, 3)})
+        Path(args.trace).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.trace).write_text(json.dumps(trace, indent=1))
+    led = result.ledger
+    print(f"wrote {args.out}: {len(result.audio) / result.sample_rate:.2f} s; strategy {result.strategy}; "
+          f"{led['candidates']} candidate(s), {led['generated_tokens']} tokens generated, "
+          f"{led['forwarded_tokens']} forwarded; scores {result.scores or '-'}")
+    return 0
+
+
+def _save_candidates(engine, result, out_dir: Path) -> None:
+    """Decode and write every complete candidate as uid.wav (regenerated audio equals the searched audio)."""
+    from .audio import write_wav
+
+    finals = [c for c in result.candidates if c.role == "final"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    codes = [engine.speech_codes(c.generated_ids) for c in finals]
+    prompt_codes = engine.lm.vocab.ids_to_codes(result.prompt_ids)
+    audio = engine.codec.decode(codes, [prompt_codes] * len(codes))
+    for c, a in zip(finals, audio):
+        write_wav(out_dir / f"{c.request_id}_cand{c.uid}{'_chosen' if c.selected else ''}.wav", a, result.sample_rate)
+
+
+def cmd_strategies(args) -> int:
+    import dataclasses
+
+    from .search import available_strategies, strategy_class
+
+    for name in available_strategies():
+        cls = strategy_class(name)
+        opts = ", ".join(f"{f.name}={f.default!r}" if f.default is not dataclasses.MISSING else f.name
+                         for f in dataclasses.fields(cls.config_class))
+        print(f"{name}: {opts}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="llasa-search", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("make-tiny", help="write tiny random Llasa-compatible LLM + codec for offline use")
+    p.add_argument("dir")
+    p.add_argument("--codebook-size", type=int, default=65536)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_make_tiny)
+
+    p = sub.add_parser("synthesize", help="synthesize one utterance, optionally with a search strategy")
+    p.add_argument("--text", required=True)
+    p.add_argument("--prompt-wav", default=None, help="voice prompt audio (any rate/channels; converted)")
+    p.add_argument("--prompt-text", default=None, help="transcript of --prompt-wav")
+    p.add_argument("--continuation", action="store_true",
+                   help="continue --prompt-wav; --text is the whole utterance's text")
+    p.add_argument("--language", default="en")
+    p.add_argument("--target-emotion", default=None)
+    p.add_argument("--request-id", default="utt")
+    p.add_argument("--strategy", default="sampling", help="sampling, best_of_n, beam, dvts, staged")
+    p.add_argument("-o", "--option", action="append", help=STRATEGY_OPTION_HELP)
+    p.add_argument("--verifier", action="append", help="load this verifier (repeatable); strategies name theirs")
+    p.add_argument("--chunk", action="store_true", help="split texts over 100 characters into chunks (paper's rule)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output WAV (16 kHz)")
+    p.add_argument("--trace", default=None, help="write a JSON trace: prompt, seeds, token ids, scores, ledger")
+    p.add_argument("--save-candidates", default=None, help="folder for every complete candidate's audio")
+    _add_model_args(p)
+    p.set_defaults(func=cmd_synthesize)
+
+    p = sub.add_parser("strategies", help="list search strategies and their options")
+    p.set_defaults(func=cmd_strategies)
+
+    _add_study_commands(sub)
+    return parser
+
+
+def _add_study_commands(sub) -> None:
+    try:
+        from .study.cli_commands import add_study_commands
+    except ImportError:  # the study pipeline is optional while it is being built
+        return
+    add_study_commands(sub, _add_model_args)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except LlasaSearchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (KeyError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The loaded Llasa stack (LLM + tokenizer + codec) and the requests it serves.
+
+A request is turned into prompt ids once (prompt audio encoded once); search strategies then work on
+token ids and backend states only, and come back here to decode speech codes to audio.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .audio import CODEC_SAMPLE_RATE, load_audio, prepare_audio
+from .codec import DEFAULT_CODEC, SpeechCodec
+from .generation import CostLedger, GenerationBackend, SamplingConfig
+from .model import DEFAULT_MODEL, TINY_ALIAS, LlasaLM
+from .prompts import LlasaPrompt, build_prompt_ids, make_prompt
+
+
+def tiny_models_dir() -> Path:
+    home = Path(os.environ.get("LLASA_SEARCH_HOME", Path.home() / ".cache" / "llasa-search"))
+    return home / "tiny-v1"
+
+
+def ensure_tiny_models() -> dict:
+    """Paths of the offline tiny models, made on first use (deterministic, ~5 s)."""
+    from .tiny import make_tiny
+
+    root = tiny_models_dir()
+    if not (root / "TINY_MODELS.json").exists():
+        tmp = root.with_name(root.name + f".tmp-{os.getpid()}")
+        make_tiny(tmp)
+        try:
+            os.replace(tmp, root)
+        except OSError:  # another process made it first
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    return {"llm": str(root / "llm"), "codec": str(root / "codec")}
+
+
+@dataclass
+class SynthesisRequest:
+    """What to say and, optionally, whose voice. `prompt_wav` (a path) or `prompt_audio` (an array at
+    `prompt_sample_rate`) with `prompt_text` clones a voice; `continuation=True` continues the prompt audio
+    with `text` covering the whole utterance."""
+
+    text: str
+    prompt_text: str | None = None
+    prompt_wav: str | None = None
+    prompt_audio: np.ndarray | None = None
+    prompt_sample_rate: int = CODEC_SAMPLE_RATE
+    continuation: bool = False
+    language: str = "en"
+    target_emotion: str | None = None
+    request_id: str | None = None
+    reference_audio: np.ndarray | None = None  # audio verifiers compare against (defaults to the prompt audio)
+
+
+@dataclass
+class PreparedRequest:
+    index: int
+    request_id: str
+    request: SynthesisRequest
+    prompt: LlasaPrompt
+    prompt_ids: list[int]
+    prompt_audio: np.ndarray | None = None  # 16 kHz mono, checked
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def prompt_codes(self) -> list[int]:
+        return self.prompt.prompt_codes
+
+    @property
+    def reference_audio(self) -> np.ndarray | None:
+        ref = self.request.reference_audio
+        return ref if ref is not None else self.prompt_audio
+
+
+class LlasaEngine:
+    def __init__(self, lm: LlasaLM, codec: SpeechCodec, sampling: SamplingConfig | None = None):
+        if lm.vocab.codebook_size != codec.codebook_size:
+            raise ValueError(
+                f"model has {lm.vocab.codebook_size} speech tokens but the codec has {codec.codebook_size} codes; "
+                "use the codec that belongs to this model"
+            )
+        self.lm, self.codec = lm, codec
+        self.sampling = sampling or SamplingConfig()
+
+    @classmethod
+    def load(cls, model: str = DEFAULT_MODEL, codec: str = DEFAULT_CODEC, device: str | None = None,
+             dtype="auto", attn_implementation: str | None = None,
+             sampling: SamplingConfig | None = None) -> "LlasaEngine":
+        if TINY_ALIAS in (model, codec):
+            tiny = ensure_tiny_models()
+            model = tiny["llm"] if model == TINY_ALIAS else model
+            codec = tiny["codec"] if codec == TINY_ALIAS else codec
+        lm = LlasaLM.load(model, device=device, dtype=dtype, attn_implementation=attn_implementation)
+        return cls(lm, SpeechCodec.load(codec, device=lm.device), sampling)
+
+    @property
+    def max_length(self) -> int:
+        return self.lm.max_length
+
+    def new_backend(self, ledger: CostLedger | None = None, sampling: SamplingConfig | None = None) -> GenerationBackend:
+        return GenerationBackend(self.lm.model, self.lm.vocab, sampling or self.sampling, ledger, self.max_length)
+
+    def prepare(self, requests: Sequence[SynthesisRequest]) -> list[PreparedRequest]:
+        prepared = []
+        for i, req in enumerate(requests):
+            audio = None
+            if req.prompt_wav is not None:
+                audio = load_audio(req.prompt_wav)
+            elif req.prompt_audio is not None:
+                audio = prepare_audio(req.prompt_audio, req.prompt_sample_rate)
+            codes = self.codec.encode(audio, check=False) if audio is not None else []
+            prompt = make_prompt(req.text, req.prompt_text, codes, continuation=req.continuation)
+            ids = build_prompt_ids(self.lm.tokenizer, self.lm.vocab, prompt, self.max_length)
+            rid = req.request_id if req.request_id is not None else f"req{i}"
+            prepared.append(PreparedRequest(i, rid, req, prompt, ids, audio))
+        return prepared
+
+    def speech_codes(self, generated_ids: Sequence[int]) -> list[int]:
+        return self.lm.vocab.ids_to_codes(generated_ids)
+
+    def decode(self, items: Sequence[tuple[PreparedRequest, Sequence[int]]],
+               ledger: CostLedger | None = None) -> list[np.ndarray]:
+        """Decode (request, generated speech codes) pairs; for cloning/continuation the prompt's codes are
+        decoded in front and their audio removed."""
+        calls, secs = self.codec.calls, self.codec.seconds_decoded
+        wall = self.codec.wall
+        audio = self.codec.decode([codes for _, codes in items], [req.prompt_codes for req, _ in items])
+        if ledger is not None:
+            ledger.codec_calls += self.codec.calls - calls
+            ledger.codec_audio_seconds += self.codec.seconds_decoded - secs
+            ledger.wall_seconds["codec"] += self.codec.wall - wall
+        return audio

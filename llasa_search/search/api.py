@@ -1,0 +1,76 @@
+"""`run_search`: the one call the CLI and the study pipeline use."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..engine import LlasaEngine, PreparedRequest, SynthesisRequest
+from ..generation import SamplingConfig
+from .base import Strategy
+from .chunking import run_chunked
+from .context import SearchContext
+from .registry import strategy_class
+
+
+def load_verifiers(names: Sequence[str], options: dict | None = None) -> dict:
+    """name -> verifier instance (models load lazily on first use). `options[name]` are constructor kwargs."""
+    from verifiers import create_verifier
+
+    options = options or {}
+    return {name: create_verifier(name, **options.get(name, {})) for name in dict.fromkeys(names)}
+
+
+def make_strategy(strategy: str | Strategy, config=None) -> Strategy:
+    if isinstance(strategy, Strategy):
+        return strategy
+    return strategy_class(strategy)(config)
+
+
+def run_search(engine: LlasaEngine, requests: Sequence[SynthesisRequest | PreparedRequest], strategy="sampling",
+               config=None, verifiers=None, seed: int = 0, sampling: SamplingConfig | None = None,
+               chunking: bool = False) -> list:
+    """Search every request (as one batch) and return one SearchResult per request, in order.
+
+    `verifiers`: names (loaded here) or {name: Verifier}. `chunking`: split texts over 100 characters into
+    chunks (the paper's rule), search each chunk and join the audio (see chunking.py).
+    Each result's `ledger` holds that utterance's own costs (tokens, codec and verifier seconds exact; wall time
+    shared out by generated tokens); `batch_ledger` on the first result's trace would double count, so the
+    batch total is returned by `run_search_with_ledger`.
+    """
+    return run_search_with_ledger(engine, requests, strategy, config, verifiers, seed, sampling, chunking)[0]
+
+
+def run_search_with_ledger(engine, requests, strategy="sampling", config=None, verifiers=None, seed=0,
+                           sampling=None, chunking=False):
+    strat = make_strategy(strategy, config)
+    if verifiers is None:
+        verifiers = {}
+    if not isinstance(verifiers, dict):
+        verifiers = load_verifiers(verifiers)
+    missing = [v for v in strat.required_verifiers() if v not in verifiers]
+    if missing:
+        verifiers = {**verifiers, **load_verifiers(missing)}
+    prepared = [r if isinstance(r, PreparedRequest) else None for r in requests]
+    raw = [r for r in requests if not isinstance(r, PreparedRequest)]
+    if raw:
+        fresh = iter(engine.prepare(raw) if not chunking else [None] * len(raw))
+        prepared = [p if p is not None else next(fresh) for p in prepared]
+    ctx = SearchContext(engine, verifiers, sampling)
+    if chunking:
+        results = run_chunked(ctx, strat, list(requests), seed)
+    else:
+        results = strat.search(ctx, prepared, seed)
+    _attach_ledgers(ctx, results)
+    return results, ctx.ledger.to_dict()
+
+
+def _attach_ledgers(ctx, results) -> None:
+    total_generated = max(1, ctx.ledger.generated_tokens)
+    wall = dict(ctx.ledger.wall_seconds)
+    for res in results:
+        own = ctx.request_ledgers[res.request_id]
+        share = own.generated_tokens / total_generated
+        d = own.to_dict()
+        d["wall_seconds"] = {k: round(v * share, 4) for k, v in wall.items()}
+        d["wall_seconds_note"] = "batch wall time shared out by generated tokens"
+        d["candidates"] = sum(1 for c in res.candidates if c.role == "final")
+        res.ledger = d

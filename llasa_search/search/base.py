@@ -1,0 +1,73 @@
+"""The strategy interface. A strategy gets prepared requests (several utterances at once) and a context,
+and returns one SearchResult per request. Each strategy has its own validated config dataclass."""
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from ..errors import ConfigError
+from ..generation.rng import derive_seed
+
+
+@dataclasses.dataclass
+class StrategyConfig:
+    """Options every strategy has. `max_new_tokens` caps each candidate's speech tokens (None: the model's
+    context). Subclasses add their own fields and check them in `validate`."""
+
+    max_new_tokens: int | None = None
+
+    def __post_init__(self):
+        if self.max_new_tokens is not None and self.max_new_tokens <= 0:
+            raise ConfigError("max_new_tokens must be positive")
+        self.validate()
+
+    def validate(self) -> None:
+        pass
+
+    @classmethod
+    def from_dict(cls, options: dict | None) -> "StrategyConfig":
+        options = dict(options or {})
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(options) - names)
+        if unknown:
+            raise ConfigError(f"{cls.__name__} has no option(s) {unknown}; valid options: {sorted(names)}")
+        try:
+            return cls(**options)
+        except TypeError as exc:
+            raise ConfigError(f"{cls.__name__}: {exc}") from exc
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class Strategy(ABC):
+    name: ClassVar[str] = "strategy"
+    config_class: ClassVar[type] = StrategyConfig
+
+    def __init__(self, config: StrategyConfig | dict | None = None):
+        if not isinstance(config, StrategyConfig):
+            config = self.config_class.from_dict(config)
+        elif not isinstance(config, self.config_class):
+            raise ConfigError(f"{self.name} needs a {self.config_class.__name__}, got {type(config).__name__}")
+        self.config = config
+
+    @abstractmethod
+    def search(self, ctx, requests: list, seed: int) -> list:
+        """-> one SearchResult per prepared request, in order."""
+
+    def required_verifiers(self) -> list[str]:
+        return []
+
+
+def request_seed(seed: int, request_id: str) -> int:
+    """Per-utterance root seed from the run seed and the utterance id, so an utterance's result does not
+    depend on which other utterances share its batch or on their order."""
+    return derive_seed(int(seed) & 0xFFFFFFFF, zlib.crc32(str(request_id).encode()), 0)
+
+
+def max_length_for(req, config: StrategyConfig, context: int) -> int:
+    if config.max_new_tokens is None:
+        return context
+    return min(context, len(req.prompt_ids) + config.max_new_tokens)

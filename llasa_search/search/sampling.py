@@ -1,0 +1,33 @@
+"""`sampling`: one sample per utterance, the no-search baseline. All utterances decode as one batch."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import Strategy, StrategyConfig, max_length_for, request_seed
+from .finalize import finalize_results
+from .registry import register
+from .stepping import run_to_end
+
+
+@dataclass
+class SamplingStrategyConfig(StrategyConfig):
+    """Verifiers listed in `score_with` only measure the sample (recorded in the trace); they choose nothing."""
+
+    score_with: tuple[str, ...] = ()
+
+
+@register("sampling")
+class SamplingStrategy(Strategy):
+    config_class = SamplingStrategyConfig
+
+    def required_verifiers(self):
+        return list(self.config.score_with)
+
+    def search(self, ctx, requests, seed):
+        backend = ctx.backend
+        roots = backend.prefill([r.prompt_ids for r in requests], [request_seed(seed, r.request_id) for r in requests],
+                                request_ids=[r.request_id for r in requests],
+                                max_lengths=[max_length_for(r, self.config, ctx.engine.max_length) for r in requests])
+        run_to_end(ctx, roots)
+        by_request = {r.request_id: [s] for r, s in zip(requests, roots)}
+        return finalize_results(ctx, self, requests, by_request, list(self.config.score_with), seed)

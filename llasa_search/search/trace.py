@@ -1,0 +1,60 @@
+"""What a search returns: the chosen audio, every candidate with its lineage and scores, and the ledger."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class CandidateTrace:
+    uid: int
+    request_id: str
+    parent_uid: int | None
+    seed: int
+    lineage: list[dict]                  # [{seed, start, end}]: regenerate with GenerationBackend.regenerate
+    prompt_len: int
+    generated_ids: list[int]
+    finished: bool
+    finish_reason: str | None
+    role: str = "final"                  # "final" (complete candidate) or "partial" (a scored prefix)
+    step: int | None = None              # search step at which a partial was scored
+    step_scores: list[dict] = field(default_factory=list)   # [{step, tokens, scores{verifier: s}, value}]
+    scores: dict = field(default_factory=dict)               # final verifier scores {name: score}
+    metrics: dict = field(default_factory=dict)              # raw verifier metrics {name: {...}}
+    flags: dict = field(default_factory=dict)                # {name: [flags]} for failed scorings
+    selected: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SearchResult:
+    request_id: str
+    strategy: str
+    config: dict
+    seed: int
+    prompt_ids: list[int]
+    chosen_uid: int | None
+    codes: list[int]
+    audio: np.ndarray
+    sample_rate: int
+    scores: dict
+    candidates: list[CandidateTrace]
+    ledger: dict
+    chunks: list[dict] = field(default_factory=list)  # for chunked long texts: one sub-trace per chunk
+
+    @property
+    def chosen(self) -> CandidateTrace | None:
+        return next((c for c in self.candidates if c.uid == self.chosen_uid), None)
+
+    def to_trace(self) -> dict:
+        """JSON-serialisable trace (no audio)."""
+        return {
+            "request_id": self.request_id, "strategy": self.strategy, "config": self.config, "seed": self.seed,
+            "prompt_ids": self.prompt_ids, "chosen_uid": self.chosen_uid, "codes": self.codes,
+            "audio_seconds": len(self.audio) / self.sample_rate, "sample_rate": self.sample_rate,
+            "scores": self.scores, "ledger": self.ledger, "chunks": self.chunks,
+            "candidates": [c.to_dict() for c in self.candidates],
+        }
