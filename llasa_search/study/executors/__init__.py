@@ -9,9 +9,19 @@ from .espeak import EspeakExecutor
 EXECUTORS = {"espeak": EspeakExecutor}
 
 
-def get_executor(name: str, **options):
+def get_executor(name: str, config=None, **options):
+    """"espeak" (offline stand-in) or "search" (the production executor in executors/search.py, which must define
+    `make_executor(config, **options)` returning a callable over job batches)."""
+    if name == "search":
+        try:
+            from . import search as _search
+        except ImportError as e:
+            raise RuntimeError("the production executor (llasa_search/study/executors/search.py, built on "
+                               "llasa_search.search.run_search) is not available yet: " + str(e)
+                               + ". Use --executor espeak for the offline demo.") from e
+        return _search.make_executor(config, **options)
     if name not in EXECUTORS:
-        raise ValueError(f"executor {name!r} unknown; available: {sorted(EXECUTORS)}")
+        raise ValueError(f"executor {name!r} unknown; available: {sorted(EXECUTORS) + ['search']}")
     return EXECUTORS[name](**options)
 
 

@@ -1,0 +1,122 @@
+"""CLI subcommands of the study pipeline, for llasa_search.cli to register:
+
+    add_sweep_parser(subparsers)    llasa-search sweep CONFIG --out DIR [--shard i/n] [--executor search|espeak]
+    add_report_parser(subparsers)   llasa-search report DIR --out REPORT_DIR [--x candidates,generated_tokens,wall_s]
+    add_study_data_parser(subparsers)  llasa-search study-data demo|check ...  (write the demo manifest, check a set)
+
+Each sets `func` on its parser; the main CLI calls `args.func(args)` and exits with its return value.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("sweep", help="run a study sweep (resumable; rerun the same command after a crash)",
+                              description="Run every (utterance, model, strategy, budget, seed) job of CONFIG that is "
+                                          "not yet in DIR; one record per job in DIR/records*.jsonl.")
+    p.add_argument("config", help="sweep YAML (see experiments/configs/)")
+    p.add_argument("--out", required=True, help="results folder (created; reused to resume)")
+    p.add_argument("--executor", default="search", help="search (the search engine, default) or espeak (offline "
+                   "stand-in: sampling/best_of_n over espeak-ng voices)")
+    p.add_argument("--shard", default=None, help="run shard i of n (e.g. 0/4): items i, i+n, ... of each dataset; "
+                   "each shard writes its own records.shard-i-of-n.jsonl, the report reads them all")
+    p.add_argument("--max-jobs", type=int, default=None, help="stop after this many new jobs")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
+    return p
+
+
+def cmd_sweep(args) -> int:
+    from .config import ConfigError, load_config
+    from .executors import get_executor
+    from .runner import ConfigMismatchError, run_sweep
+    from .store import StoreLockedError
+
+    try:
+        config = load_config(args.config)
+        executor = get_executor(args.executor, config=config)
+        summary = run_sweep(config, args.out, executor, shard=args.shard, max_jobs=args.max_jobs,
+                            progress=not args.no_progress)
+    except (ConfigError, ConfigMismatchError, StoreLockedError, FileNotFoundError, ValueError, RuntimeError) as e:
+        print(f"llasa-search sweep: error: {e}", file=sys.stderr)
+        return 2
+    print(summary)
+    return 0
+
+
+def add_report_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("report", help="tables and scaling plots from a results folder",
+                              description="Markdown/CSV/LaTeX tables with bootstrap CIs and PNG/PDF scaling and "
+                                          "over-optimisation plots.")
+    p.add_argument("results", help="results folder written by `llasa-search sweep`")
+    p.add_argument("--out", required=True, help="report folder")
+    p.add_argument("--x", default="candidates,generated_tokens,wall_s",
+                   help="comma-separated x axes for scaling plots: candidates, generated_tokens, forwarded_tokens, wall_s")
+    p.add_argument("--ties", choices=["random", "first"], default="random",
+                   help="tie rule of the best-of-n estimator for pools")
+    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples for confidence intervals")
+    p.set_defaults(func=cmd_report)
+    return p
+
+
+def cmd_report(args) -> int:
+    from .report import make_report
+
+    try:
+        paths = make_report(args.results, args.out, x_axes=tuple(x.strip() for x in args.x.split(",") if x.strip()),
+                            ties=args.ties, n_boot=args.n_boot)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"llasa-search report: error: {e}", file=sys.stderr)
+        return 2
+    print(f"report written to {args.out} (see {paths['readme']})")
+    return 0
+
+
+def add_study_data_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("study-data", help="prepare or check study datasets")
+    sub = p.add_subparsers(dest="study_data_cmd", required=True)
+    d = sub.add_parser("demo", help="synthesise the demo set's audio now (espeak-ng) and print its items")
+    d.add_argument("--cache-dir", default=None)
+    c = sub.add_parser("check", help="load a dataset from a sweep config and report how many items it selects")
+    c.add_argument("config")
+    p.set_defaults(func=cmd_study_data)
+    return p
+
+
+def cmd_study_data(args) -> int:
+    from .datasets import load_dataset
+
+    try:
+        if args.study_data_cmd == "demo":
+            for it in load_dataset("demo", cache_dir=args.cache_dir):
+                print(f"{it.utt_id}\t{it.prompt_wav}\t{it.text}")
+        else:
+            from .config import load_config
+            from .jobs import expand_jobs
+
+            cfg = load_config(args.config)
+            for ds in cfg.datasets:
+                items = load_dataset(ds.kind, **{"name": ds.name, **ds.options})
+                print(f"{ds.name}: {len(items)} items")
+            print(f"{len(expand_jobs(cfg))} jobs in total")
+    except (FileNotFoundError, ValueError) as e:
+        print(f"llasa-search study-data: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main(argv=None) -> int:
+    """Stand-alone entry (python -m llasa_search.study.cli_commands ...) until the main CLI registers these."""
+    parser = argparse.ArgumentParser(prog="llasa-search-study")
+    subs = parser.add_subparsers(dest="cmd", required=True)
+    add_sweep_parser(subs)
+    add_report_parser(subs)
+    add_study_data_parser(subs)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
