@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Create a virtual environment with everything the tests and the offline demo need. Idempotent.
+set -euo pipefail
+PY=${1:-python3}
+VENV=${2:-.venv}
+
+if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq espeak-ng sox >/dev/null
+fi
+
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+PIP="$VENV/bin/python -m pip"
+$PIP install -q --upgrade pip
+# CPU torch first: a bare `torch` requirement would pull a multi-GB CUDA build. GPU users bring their own torch.
+$VENV/bin/python -c "import torch" 2>/dev/null || $PIP install -q "torch==2.13.0"
+$PIP install -q -e ".[offline,speechbrain,zh,notebooks,test]"
+$PIP install -q --no-deps "resemblyzer==0.1.4"
+# PyPI's torchaudio is a CUDA build whose C extensions fail beside a CPU torch, and transformers then fails to
+# import. Only its pure-Python parts are used (kaldi fbank for the codec's features), so drop the libraries.
+if ! $VENV/bin/python -c "import torchaudio" 2>/dev/null; then
+  TA=$($VENV/bin/python -c "import importlib.util,os;print(os.path.dirname(importlib.util.find_spec('torchaudio').origin))")
+  rm -f "$TA"/lib/*.so
+  $VENV/bin/python -c "import torchaudio"
+fi
+$VENV/bin/python -c "import transformers, llasa_search, verifiers; print('llasa-search environment ready')"
