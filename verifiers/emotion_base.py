@@ -70,7 +70,8 @@ class EmotionVerifier(EmbeddingVerifier):
                 if r is None or r.shape != c.shape or not np.all(np.isfinite(r)):
                     out[i] = self.failure(("bad_reference",), "reference unusable or wrong shape")
                     continue
-                out[i] = VerifierResult(float(np.dot(c, r) / (np.linalg.norm(c) * np.linalg.norm(r) + 1e-12)), {})
+                cos = np.dot(c, r) / (np.linalg.norm(c) * np.linalg.norm(r) + 1e-12)
+                out[i] = VerifierResult(float(np.clip(cos, -1.0, 1.0)), {})
         for i, ctx in enumerate(contexts):
             p = {n: float(v) for n, v in zip(names, probs[i])}
             top = names[int(np.argmax(probs[i]))]

@@ -94,7 +94,7 @@ class EmbeddingVerifier(BatchedVerifier):
             if r is None or not np.all(np.isfinite(r)) or r.shape != np.shape(c):
                 out.append(self.failure(("bad_reference",), "reference audio unusable or embedding shape mismatch"))
                 continue
-            cos = float(np.dot(c, r) / (np.linalg.norm(c) * np.linalg.norm(r) + 1e-12))
+            cos = float(np.clip(np.dot(c, r) / (np.linalg.norm(c) * np.linalg.norm(r) + 1e-12), -1.0, 1.0))
             if not np.isfinite(cos):
                 out.append(self.failure(("nan",), "non-finite embedding"))
                 continue
