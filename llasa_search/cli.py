@@ -162,11 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_study_commands(sub) -> None:
-    try:
-        from .study.cli_commands import add_study_commands
-    except ImportError:  # the study pipeline is optional while it is being built
-        return
-    add_study_commands(sub, _add_model_args)
+    from .study.cli_commands import add_report_parser, add_study_data_parser, add_sweep_parser
+
+    add_sweep_parser(sub)
+    add_report_parser(sub)
+    add_study_data_parser(sub)
 
 
 def main(argv=None) -> int:

@@ -72,7 +72,8 @@ class SearchContext:
         if partial and not verifier.supports_partial:
             raise ValueError(f"verifier '{name}' only judges complete utterances; it cannot guide a step-level "
                              "search (use it as the final/outcome verifier instead)")
-        contexts = [self.verify_context(req, partial, st) for req, st in pairs]
+        # A child that already finished is judged as a whole utterance even inside a step-level search.
+        contexts = [self.verify_context(req, partial and not st.finished, st) for req, st in pairs]
         with self.ledger.timer(f"verifier:{name}"):
             results = verifier.score(list(audios), self.sample_rate, contexts)
         self.ledger.add_verifier(name, len(audios), sum(len(a) for a in audios) / self.sample_rate)

@@ -21,22 +21,29 @@ def score_candidates(ctx, pairs, names, partial=False):
     return audios, scores, metrics, flags
 
 
-def finalize_results(ctx, strategy, requests, finals_by_request, names, seed, rule=None, extra_traces=None):
-    """`finals_by_request[request_id]` = list of finished states; `names` = verifiers that choose."""
+def finalize_results(ctx, strategy, requests, finals_by_request, names, seed, rule=None, extra_traces=None,
+                     histories=None, preset_scores=None, choose_by=None):
+    """`finals_by_request[request_id]` = list of finished states; `names` = verifiers that score them.
+    `preset_scores[uid]` adds scores already known (e.g. the aggregated process reward); `choose_by` names the
+    scores that choose (default: `names`); `histories[uid]` are step scores recorded in the trace."""
     rule = SelectionRule.from_any(rule)
     pairs = [(req, s) for req in requests for s in finals_by_request[req.request_id]]
     audios, scores, metrics, flags = score_candidates(ctx, pairs, names)
+    for (_, state), sc in zip(pairs, scores):
+        sc.update((preset_scores or {}).get(state.uid, {}))
+    choose_by = list(names) if choose_by is None else list(choose_by)
     ctx.ledger.candidates += len(pairs)
     results, offset = [], 0
     for req in requests:
         states = finals_by_request[req.request_id]
         idx = list(range(offset, offset + len(states)))
         offset += len(states)
-        chosen = idx[rule.choose([scores[i] for i in idx], names)]
+        chosen = idx[rule.choose([scores[i] for i in idx], choose_by)]
         traces = list((extra_traces or {}).get(req.request_id, []))
         for i in idx:
             t = ctx.trace(pairs[i][1], role="final")
             t.scores, t.metrics, t.flags, t.selected = scores[i], metrics[i], flags[i], i == chosen
+            t.step_scores = list((histories or {}).get(pairs[i][1].uid, []))
             traces.append(t)
         results.append(SearchResult(
             request_id=req.request_id, strategy=strategy.name, config=strategy.config.to_dict(), seed=seed,
