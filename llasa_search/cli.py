@@ -83,7 +83,9 @@ def cmd_synthesize(args) -> int:
     result = results[0]
     write_wav(args.out, result.audio, result.sample_rate)
     if args.save_candidates:
-        _save_candidates(engine, result, Path(args.save_candidates))
+        from .search.save import save_candidates
+
+        save_candidates(engine, result, args.save_candidates)
     if args.trace:
         trace = result.to_trace()
         trace.update({"text": args.text, "prompt_text": args.prompt_text, "prompt_wav": args.prompt_wav,
@@ -98,17 +100,12 @@ def cmd_synthesize(args) -> int:
     return 0
 
 
-def _save_candidates(engine, result, out_dir: Path) -> None:
-    """Decode and write every complete candidate as uid.wav (regenerated audio equals the searched audio)."""
-    from .audio import write_wav
+def cmd_demo(args) -> int:
+    from .demo import run_demo
 
-    finals = [c for c in result.candidates if c.role == "final"]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    codes = [engine.speech_codes(c.generated_ids) for c in finals]
-    prompt_codes = engine.lm.vocab.ids_to_codes(result.prompt_ids)
-    audio = engine.codec.decode(codes, [prompt_codes] * len(codes))
-    for c, a in zip(finals, audio):
-        write_wav(out_dir / f"{c.request_id}_cand{c.uid}{'_chosen' if c.selected else ''}.wav", a, result.sample_rate)
+    summary = run_demo(args.out, seed=args.seed)
+    print(json.dumps(summary, indent=1))
+    return 0
 
 
 def cmd_strategies(args) -> int:
@@ -153,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-candidates", default=None, help="folder for every complete candidate's audio")
     _add_model_args(p)
     p.set_defaults(func=cmd_synthesize)
+
+    p = sub.add_parser("demo", help="offline end-to-end demo on the tiny models (staged search, real verifiers)")
+    p.add_argument("--out", default="demo-out")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("strategies", help="list search strategies and their options")
     p.set_defaults(func=cmd_strategies)
