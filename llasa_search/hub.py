@@ -7,10 +7,8 @@ answers a TCP connect within a second or so; otherwise we raise at once naming t
 from __future__ import annotations
 
 import os
-import socket
 import threading
 from pathlib import Path
-from urllib.parse import urlparse
 
 from .errors import ModelNotAvailableError
 
@@ -22,18 +20,22 @@ def hub_offline_flag() -> bool:
 
 
 def hub_reachable(timeout: float = 1.5) -> bool:
-    """TCP connect to the hub endpoint within `timeout` seconds (DNS included, run in a thread so a hanging
-    resolver cannot block us)."""
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    parsed = urlparse(endpoint)
-    host, port = parsed.hostname or "huggingface.co", parsed.port or (443 if parsed.scheme != "http" else 80)
+    """Does the hub endpoint answer an HTTP request within `timeout` seconds? A TCP connect is not enough:
+    some networks accept every connect and then never answer. Runs in a thread so DNS cannot block us."""
+    import urllib.error
+    import urllib.request
+
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
     ok = []
 
     def probe():
         try:
-            with socket.create_connection((host, port), timeout=timeout):
+            urllib.request.urlopen(urllib.request.Request(endpoint + "/api/whoami-v2", method="HEAD"), timeout=timeout)
+            ok.append(True)
+        except urllib.error.HTTPError as exc:  # the hub answers 401 here; a proxy's 403/5xx means no hub
+            if exc.code == 401:
                 ok.append(True)
-        except OSError:
+        except Exception:
             pass
 
     t = threading.Thread(target=probe, daemon=True)
