@@ -1,0 +1,422 @@
+"""The production executor: sweep jobs -> the search engine (llasa_search.search) -> held-out evaluation.
+
+    executor = make_executor(config)          # validates every strategy x budget of the config up front
+    outputs = executor(jobs)                  # jobs of one (model, strategy, budget, seed) group, any number
+
+Per batch of jobs that share (model, strategy config, seed) the utterances are searched together by one
+`run_search_with_ledger` call. Then the chosen audio of each utterance (and, for best_of_n pools, every final
+candidate) is scored by the config's evaluation verifiers, which never guided the search (unless allow_overlap).
+
+How a budget (unit: candidates = full-utterance equivalents) becomes strategy options. The budget sets the first option
+of the strategy's list below that the config's `options` leave unset; options given explicitly are kept:
+  sampling   budget must be 1 (one sample).
+  best_of_n  n = budget.
+  beam       children per step = beam_width * expansions = budget: expansions = budget // beam_width
+             (or beam_width = budget // expansions when expansions is given).
+  dvts       children per step = subtrees * beam_width * expansions = budget: subtrees = budget // (beam_width *
+             expansions) (or expansions, then beam_width, when subtrees is given).
+  staged     prefix search as beam (expansions, else beam_width, from the budget) and n_final = max(1, budget // 2)
+             completions unless n_final is given (half the budget for the prefix, half for the ORM's completions).
+A strategy whose every budget-driven option is fixed is an error (its budgets would all run the same search).
+Token budget units (generated_tokens, forwarded_tokens) are not converted: strategies spend candidates and the ledger
+records the exact tokens, so plot against generated_tokens (`report --x generated_tokens`) for token-matched curves.
+
+Search verifiers (StrategySpec.verifiers, in order) fill the strategy's verifier options when those are unset:
+best_of_n `verifiers` (lexicographic selection for pools, as the report's best-of-n estimator assumes); beam/dvts
+`prm_verifier` = first, `final_verifiers` = the rest; staged `prm_verifier` = first, `orm_verifier` = second;
+sampling `score_with` = all (they only measure the sample). Options temperature, top_p, top_k, repetition_penalty and
+min_new_tokens go to the sampler (SamplingConfig), the rest to the strategy's config class, which rejects unknown names.
+
+Ledger written to the record (keys as records.py documents): the search's own per-utterance costs; `time_s` holds the
+search's wall time per component (batch time shared out by generated tokens) and `total` = that search time.
+Evaluation costs (held-out verifiers, decoding pool candidates) are kept apart in extra["evaluation"] so that
+compute-matched curves count only what the search spent.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import time
+from collections import OrderedDict
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..config import ConfigError, ModelSpec, StrategySpec, SweepConfig
+from ..jobs import Job
+from ..records import CandidateOutput, JobOutput
+from .local_verifiers import make_verifier
+
+log = logging.getLogger(__name__)
+
+SAMPLING_KEYS = ("temperature", "top_p", "top_k", "repetition_penalty", "min_new_tokens")
+# budget-driven options, in the order the budget fills them (see the module docstring)
+BUDGET_OPTIONS = {"beam": ("expansions", "beam_width"), "dvts": ("subtrees", "expansions", "beam_width"),
+                  "staged": ("expansions", "beam_width")}
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedSearch:
+    """What one (strategy, budget) runs: strategy name, its config options, sampler options."""
+    strategy: str
+    options: dict
+    sampling: dict
+    set_by_budget: dict
+
+    def key(self) -> str:
+        return json.dumps([self.strategy, self.options, self.sampling], sort_keys=True, default=str)
+
+
+def _defaults(strategy: str) -> dict:
+    from llasa_search.search import strategy_class
+
+    cls = strategy_class(strategy).config_class
+    out = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            out[f.name] = f.default_factory()  # type: ignore[misc]
+    return out
+
+
+def plan_search(spec: StrategySpec, budget: int) -> PlannedSearch:
+    """Strategy options for one budget (see the module docstring); raises ConfigError with the strategy's name."""
+    from llasa_search.errors import LlasaSearchError
+    from llasa_search.search import strategy_class
+
+    where = f"strategy {spec.name!r} ({spec.strategy})"
+    if spec.budget_unit != "candidates":
+        raise ConfigError(f"{where}: the search executor takes budgets in candidates, not {spec.budget_unit}; give "
+                          f"budgets in candidates and plot against generated/forwarded tokens from the ledger "
+                          f"(`llasa-search report --x {spec.budget_unit}`)")
+    try:
+        cls = strategy_class(spec.strategy).config_class
+    except (KeyError, ValueError, LlasaSearchError) as e:
+        raise ConfigError(f"{where}: {e}") from None
+    opts = dict(spec.options)
+    sampling = {k: opts.pop(k) for k in SAMPLING_KEYS if k in opts}
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(opts) - names)
+    if unknown:
+        raise ConfigError(f"{where}: unknown option(s) {unknown}; {cls.__name__} takes {sorted(names)}, and the "
+                          f"sampler takes {list(SAMPLING_KEYS)}")
+    defaults = _defaults(spec.strategy)
+    sv = list(spec.verifiers)
+    kind = spec.strategy
+    set_by: dict[str, Any] = {}
+    b = int(budget)
+    if kind == "sampling":
+        if b != 1:
+            raise ConfigError(f"{where}: sampling draws one sample; its budgets must be [1], got {list(spec.budgets)}")
+        if sv and "score_with" not in opts:
+            opts["score_with"] = sv
+    elif kind == "best_of_n":
+        if "n" in opts:
+            raise ConfigError(f"{where}: n is set by the budget (n = budget); remove options.n")
+        opts["n"] = set_by["n"] = b
+        if "verifiers" not in opts:
+            opts["verifiers"] = sv
+        if spec.pool and len(opts["verifiers"]) > 1 and "selection" not in opts:
+            opts["selection"] = {"rule": "lexicographic"}  # what the report's pool estimator assumes
+    elif kind in BUDGET_OPTIONS:
+        if kind in ("beam", "dvts"):
+            if sv and "prm_verifier" not in opts:
+                opts["prm_verifier"] = sv[0]
+            if len(sv) > 1 and "final_verifiers" not in opts:
+                opts["final_verifiers"] = sv[1:]
+        else:
+            if sv and "prm_verifier" not in opts:
+                opts["prm_verifier"] = sv[0]
+            if len(sv) > 1 and "orm_verifier" not in opts:
+                opts["orm_verifier"] = sv[1]
+            if len(sv) > 2:
+                raise ConfigError(f"{where}: staged uses two search verifiers (PRM, ORM), got {sv}")
+        free = [o for o in BUDGET_OPTIONS[kind] if o not in opts]
+        if kind == "staged" and "n_final" not in opts:
+            opts["n_final"] = set_by["n_final"] = max(1, b // 2) if free else b
+        if free:
+            target = free[0]
+            fixed = 1
+            for o in BUDGET_OPTIONS[kind]:
+                if o != target:
+                    fixed *= int(opts.get(o, defaults.get(o, 1)))
+            if b < fixed:
+                raise ConfigError(f"{where}: budget {b} is below the {fixed} children per step the fixed options "
+                                  f"({', '.join(o for o in BUDGET_OPTIONS[kind] if o != target)}) already make; use "
+                                  f"budgets >= {fixed}")
+            opts[target] = set_by[target] = b // fixed
+        elif not set_by:
+            raise ConfigError(f"{where}: options fix {list(BUDGET_OPTIONS[kind])}"
+                              f"{' and n_final' if kind == 'staged' else ''}, so the budget changes nothing; "
+                              f"leave one of them out for the budget to set")
+    elif len(spec.budgets) > 1:
+        raise ConfigError(f"{where}: the search executor does not know how a budget maps onto {kind!r}'s options; "
+                          f"give one budget and set its options explicitly")
+    try:
+        cls.from_dict(opts)
+    except (LlasaSearchError, ValueError, TypeError) as e:
+        raise ConfigError(f"{where}, budget {b}: {e}") from None
+    if sampling:
+        from llasa_search.generation import SamplingConfig
+
+        try:
+            SamplingConfig(**sampling)
+        except (ValueError, TypeError) as e:
+            raise ConfigError(f"{where}: sampler options {sampling}: {e}") from None
+    return PlannedSearch(kind, opts, sampling, set_by)
+
+
+def _ledger(own: dict) -> dict:
+    wall = {k: float(v) for k, v in (own.get("wall_seconds") or {}).items()}
+    return {"prefilled_tokens": int(own.get("prefilled_tokens", 0)),
+            "forwarded_tokens": int(own.get("forwarded_tokens", 0)),
+            "generated_tokens": int(own.get("generated_tokens", 0)),
+            "candidates": int(own.get("candidates", 0)), "codec_calls": int(own.get("codec_calls", 0)),
+            "codec_audio_s": float(own.get("codec_audio_seconds", 0.0)),
+            "verifier_calls": {k: int(v) for k, v in (own.get("verifier_calls") or {}).items()},
+            "verifier_audio_s": {k: float(v) for k, v in (own.get("verifier_audio_seconds") or {}).items()},
+            "lm_calls": int(own.get("lm_calls", 0)),
+            "time_s": {**wall, "total": float(sum(wall.values()))}}
+
+
+class SearchExecutor:
+    """Callable over job batches (see the module docstring). Engines are loaded once per model, verifiers once per
+    name; `evaluate_all_finals` also scores every final candidate of beam/dvts/staged with the evaluation verifiers
+    (pools are always scored in full)."""
+    name = "search"
+
+    def __init__(self, config: SweepConfig | None = None, device: str | None = None, dtype: str = "auto",
+                 verifier_options: dict | None = None, evaluate_all_finals: bool = False, chunking: bool = False,
+                 max_engines: int = 1):
+        self.config = config
+        self.device, self.dtype = device, dtype
+        self.verifier_options = verifier_options or {}
+        self.evaluate_all_finals = evaluate_all_finals
+        self.chunking = chunking
+        self.max_engines = max(1, int(max_engines))
+        self._engines: OrderedDict = OrderedDict()
+        self._verifiers: dict = {}
+        self._plans: dict = {}
+        if config is not None:
+            self.validate(config)
+
+    # -- set-up ------------------------------------------------------------------------------------------
+    def validate(self, config: SweepConfig) -> None:
+        """Plan every strategy x budget and construct every verifier (models load lazily): fails before any work."""
+        for st in config.strategies:
+            for b in ([max(st.budgets)] if st.pool else st.budgets):
+                self.plan(st, b)
+        for v in dict.fromkeys([*config.evaluation_verifiers, *[x for s in config.strategies for x in s.verifiers]]):
+            try:
+                self.verifier(v)
+            except Exception as e:
+                raise ConfigError(f"verifier {v!r} cannot be created: {e}") from None
+
+    def plan(self, spec: StrategySpec, budget: int) -> PlannedSearch:
+        k = (json.dumps(dataclasses.asdict(spec), sort_keys=True, default=str), int(budget))
+        if k not in self._plans:
+            self._plans[k] = plan_search(spec, budget)
+        return self._plans[k]
+
+    def verifier(self, name: str):
+        if name not in self._verifiers:
+            self._verifiers[name] = make_verifier(name, **self.verifier_options.get(name, {}))
+        return self._verifiers[name]
+
+    def engine(self, model: ModelSpec):
+        from llasa_search.engine import LlasaEngine
+
+        key = json.dumps([model.path, model.codec, model.options], sort_keys=True, default=str)
+        if key in self._engines:
+            self._engines.move_to_end(key)
+            return self._engines[key]
+        while len(self._engines) >= self.max_engines:   # one model in memory at a time by default
+            self._engines.popitem(last=False)
+        opts = dict(model.options)
+        opts.setdefault("device", self.device)
+        opts.setdefault("dtype", self.dtype)
+        codec = model.codec or ("tiny" if model.path == "tiny" else None)
+        kwargs = {"codec": codec} if codec else {}
+        t = time.perf_counter()
+        eng = LlasaEngine.load(model.path, **kwargs, **opts)
+        log.info("loaded %s in %.1f s", model.path, time.perf_counter() - t)
+        self._engines[key] = eng
+        return eng
+
+    # -- requests ----------------------------------------------------------------------------------------
+    @staticmethod
+    def prompt_audio(item) -> np.ndarray | None:
+        if not item.prompt_wav:
+            return None
+        from llasa_search.audio import CODEC_SAMPLE_RATE, load_audio
+
+        x = load_audio(item.prompt_wav)
+        if item.prompt_seconds:
+            x = x[: int(round(item.prompt_seconds * CODEC_SAMPLE_RATE))]
+        return np.asarray(x, dtype=np.float32)
+
+    def request(self, item, prompt: np.ndarray | None):
+        from llasa_search.engine import SynthesisRequest
+
+        if item.task == "tts" or prompt is None:
+            return SynthesisRequest(text=item.text, language=item.language, target_emotion=item.target_emotion,
+                                    request_id=item.utt_id)
+        if item.task == "continuation":
+            return SynthesisRequest(text=item.text, prompt_audio=prompt, continuation=True, language=item.language,
+                                    target_emotion=item.target_emotion, request_id=item.utt_id)
+        return SynthesisRequest(text=item.text, prompt_text=item.prompt_text or "", prompt_audio=prompt,
+                                language=item.language, target_emotion=item.target_emotion, request_id=item.utt_id)
+
+    # -- running -----------------------------------------------------------------------------------------
+    def __call__(self, jobs: Sequence[Job]) -> list[JobOutput]:
+        groups: OrderedDict = OrderedDict()
+        for i, j in enumerate(jobs):
+            plan = self.plan(j.strategy, j.budget)
+            k = (json.dumps([j.model.path, j.model.codec, j.model.options], sort_keys=True, default=str),
+                 plan.key(), int(j.seed))
+            groups.setdefault(k, []).append(i)
+        outputs: list[JobOutput | None] = [None] * len(jobs)
+        for idx in groups.values():
+            for i, o in zip(idx, self.run_group([jobs[i] for i in idx])):
+                outputs[i] = o
+        return outputs  # type: ignore[return-value]
+
+    def run_group(self, jobs: Sequence[Job]) -> list[JobOutput]:
+        from llasa_search.generation import SamplingConfig
+        from llasa_search.search import make_strategy, run_search_with_ledger
+
+        j0 = jobs[0]
+        ids = [j.item.utt_id for j in jobs]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"one executor batch holds the same utterance twice: {ids}")
+        plan = self.plan(j0.strategy, j0.budget)
+        engine = self.engine(j0.model)
+        strategy = make_strategy(plan.strategy, plan.options)
+        verifiers = {v: self.verifier(v) for v in strategy.required_verifiers()}
+        sampling = SamplingConfig(**{**engine.sampling.to_dict(), **plan.sampling})
+        prompts = [self.prompt_audio(j.item) for j in jobs]
+        t0 = time.perf_counter()
+        prepared = engine.prepare([self.request(j.item, p) for j, p in zip(jobs, prompts)])
+        prep_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        results, batch_ledger = run_search_with_ledger(engine, prepared, strategy, None, verifiers, seed=int(j0.seed),
+                                                       sampling=sampling, chunking=self.chunking)
+        search_s = time.perf_counter() - t0
+        total_gen = max(1, sum(int(r.ledger.get("generated_tokens", 0)) for r in results))
+        outs = []
+        for job, prep, prompt, res in zip(jobs, prepared, prompts, results):
+            share = int(res.ledger.get("generated_tokens", 0)) / total_gen
+            outs.append(self.finish(job, engine, prep, prompt, res, plan,
+                                    {"prepare": prep_s * share, "search": search_s * share}))
+        return outs
+
+    def finish(self, job: Job, engine, prep, prompt, res, plan: PlannedSearch, shared_s: dict) -> JobOutput:
+        from verifiers.base import VerifyContext
+
+        t_eval = time.perf_counter()
+        item = job.item
+        finals = [c for c in res.candidates if c.role == "final"]
+        chosen_i = next((i for i, c in enumerate(finals) if c.selected), 0)
+        sr = int(res.sample_rate)
+        cont = item.task == "continuation" and prompt is not None
+
+        def full(a: np.ndarray) -> np.ndarray:
+            a = np.asarray(a, dtype=np.float32)
+            return np.concatenate([prompt, a]) if cont else a   # continuation: judged as the whole utterance
+
+        pool = job.strategy.pool or self.evaluate_all_finals
+        audios: dict[int, np.ndarray] = {chosen_i: np.asarray(res.audio, dtype=np.float32)}
+        decode_s = 0.0
+        if pool and len(finals) > 1 and not res.chunks:
+            t = time.perf_counter()
+            others = [i for i in range(len(finals)) if i != chosen_i]
+            dec = engine.decode([(prep, engine.speech_codes(finals[i].generated_ids)) for i in others])
+            audios.update({i: np.asarray(a, dtype=np.float32) for i, a in zip(others, dec)})
+            decode_s = time.perf_counter() - t
+        order = [chosen_i] + sorted(i for i in audios if i != chosen_i)
+        ctx = VerifyContext(text=item.text, language=item.language, reference_audio=prompt,
+                            reference_sample_rate=16000, target_emotion=item.target_emotion, key=item.utt_id)
+        waves = [full(audios[i]) for i in order]
+        ev_calls: dict[str, int] = {}
+        ev_time: dict[str, float] = {}
+        evals = {i: {} for i in order}
+        for v in job.evaluation_verifiers:
+            t = time.perf_counter()
+            for i, m in zip(order, self.evaluate(v, waves, ctx, sr)):
+                evals[i][v] = m
+            ev_time[v] = time.perf_counter() - t
+            ev_calls[v] = len(waves)
+        prm = plan.options.get("prm_verifier")
+
+        def search_scores(c) -> dict:
+            s = {k: float(x) for k, x in (c.scores or {}).items() if isinstance(x, (int, float))}
+            # tree strategies: the PRM verifier's last step score (whole-utterance once the candidate finished)
+            if prm and prm not in s and c.step_scores:
+                last = (c.step_scores[-1].get("scores") or {}).get(prm)
+                if isinstance(last, (int, float)):
+                    s[prm] = float(last)
+            return s
+
+        cands = []
+        if plan.strategy != "sampling":
+            for i, c in enumerate(finals):
+                info = {"uid": c.uid, "parent_uid": c.parent_uid, "lineage": c.lineage, "finished": c.finished,
+                        "finish_reason": c.finish_reason, "tokens": len(c.generated_ids),
+                        "step_scores": c.step_scores, "flags": c.flags}
+                cands.append(CandidateOutput(seed=int(c.seed), search_scores=search_scores(c), metrics=evals.get(i, {}),
+                                             chosen=i == chosen_i, audio=full(audios[i]) if i in audios else None,
+                                             info=info))
+        chosen = finals[chosen_i] if finals else None
+        ledger = _ledger(res.ledger)
+        ledger["time_s"].update({k: float(v) for k, v in shared_s.items()})
+        ledger["time_s"]["total"] = float(shared_s.get("prepare", 0.0) + shared_s.get("search", 0.0))
+        trace = res.to_trace()
+        trace["job"] = {"utt_id": item.utt_id, "config_name": job.config_name, "seed": int(job.seed)}
+        extra = {"chosen_index": chosen_i, "strategy_options": plan.options, "sampling": plan.sampling,
+                 "set_by_budget": plan.set_by_budget, "audio_seconds": float(len(audios[chosen_i]) / sr),
+                 "chosen_tokens": len(chosen.generated_ids) if chosen else None,
+                 "finish_reason": chosen.finish_reason if chosen else None,
+                 "evaluation": {"verifier_calls": ev_calls, "time_s": {**ev_time, "decode": decode_s,
+                                                                       "total": time.perf_counter() - t_eval}}}
+        return JobOutput(search_scores=search_scores(chosen) if chosen else dict(res.scores), metrics=evals[chosen_i],
+                         ledger=ledger, audio=full(audios[chosen_i]), sample_rate=sr, candidates=cands, trace=trace,
+                         extra=extra)
+
+    def evaluate(self, name: str, waves: list[np.ndarray], ctx, sr: int) -> list[dict]:
+        """{metric: value, ..., "score"} per wave. A verifier that raises on the batch is retried one wave at a time,
+        so one bad candidate loses only its own score (recorded as NaN with the error)."""
+        ver = self.verifier(name)
+
+        def as_metrics(r) -> dict:
+            m = {**(r.metrics or {}), "score": float(r.score)}
+            if not r.ok or r.flags:
+                m["ok"] = bool(r.ok)
+                m["flags"] = list(r.flags)
+                if r.error:
+                    m["error"] = str(r.error)
+            return m
+
+        try:
+            return [as_metrics(r) for r in ver.score(waves, sr, [ctx] * len(waves))]
+        except Exception as e:  # noqa: BLE001 - isolate below
+            log.warning("evaluation verifier %s failed on a batch of %d (%s); scoring one at a time", name,
+                        len(waves), e)
+        out = []
+        for w in waves:
+            try:
+                out.append(as_metrics(ver.score([w], sr, [ctx])[0]))
+            except Exception as e:  # noqa: BLE001
+                out.append({"score": math.nan, "ok": False, "error": f"{type(e).__name__}: {e}"})
+        return out
+
+
+def make_executor(config: SweepConfig | None = None, **options) -> SearchExecutor:
+    """The executor `llasa-search sweep --executor search` uses. Options: device, dtype, verifier_options
+    {name: kwargs}, evaluate_all_finals, chunking, max_engines."""
+    return SearchExecutor(config, **options)
+
+
+__all__ = ["SearchExecutor", "PlannedSearch", "plan_search", "make_executor", "SAMPLING_KEYS"]
