@@ -10,15 +10,15 @@ from llasa_search.search import run_search_with_ledger
 from search_helpers import count_lm_tokens, text_requests
 
 CASES = {
-    "best_of_n": {"n": 4, "verifiers": ["frame_energy"], "max_new_tokens": 60},
+    "best_of_n": {"n": 4, "verifiers": ["frame_energy"], "max_new_tokens": 45},
     "beam": {"prm_verifier": "frame_energy", "beam_width": 2, "expansions": 2, "step_tokens": 15,
-             "max_new_tokens": 60},
+             "max_new_tokens": 45},
     "beam_lookahead": {"prm_verifier": "frame_energy", "beam_width": 1, "expansions": 3, "step_tokens": 15,
-                       "lookahead": 1, "max_new_tokens": 60},
+                       "lookahead": 1, "max_new_tokens": 45},
     "dvts": {"prm_verifier": "frame_energy", "subtrees": 2, "beam_width": 1, "expansions": 2,
-             "step_tokens": 15, "max_new_tokens": 60},
+             "step_tokens": 15, "max_new_tokens": 45},
     "staged": {"prm_verifier": "frame_energy", "orm_verifier": "frame_energy", "prm_seconds": 0.6,
-               "beam_width": 2, "expansions": 2, "step_tokens": 15, "n_final": 3, "max_new_tokens": 60},
+               "beam_width": 2, "expansions": 2, "step_tokens": 15, "n_final": 3, "max_new_tokens": 45},
 }
 
 
