@@ -43,13 +43,15 @@ print(item.utt_id, "|", item.prompt_text, "->", item.text)
 engine = LlasaEngine.load(MODEL, CODEC)
 request = SynthesisRequest(text=item.text, prompt_text=item.prompt_text, prompt_wav=item.prompt_wav,
                            request_id=item.utt_id)
+prepared = engine.prepare([request])[0]   # prompt audio encoded to speech codes once, reused by every search below
+print(len(prepared.prompt_codes), "prompt speech tokens,", len(prepared.prompt_ids), "prompt ids")
 display(Audio(item.prompt_wav))   # the voice to clone"""),
     ("md", """## Best-of-N: N complete samples sharing one prefill, chosen by a speaker-similarity verifier
 
 `sim_resemblyzer` compares each candidate with the prompt voice. Options are validated by the strategy's config class
 (`llasa-search strategies` lists them)."""),
     ("code", """results, batch_ledger = run_search_with_ledger(
-    engine, [request], "best_of_n",
+    engine, [prepared], "best_of_n",
     {"n": N, "verifiers": ["sim_resemblyzer"], "max_new_tokens": MAX_NEW_TOKENS},
     verifiers=["sim_resemblyzer"], seed=0)
 res = results[0]
@@ -62,8 +64,7 @@ table = pd.DataFrame([{"uid": c.uid, "seed": c.seed, "tokens": len(c.generated_i
 assert table["selected"].sum() == 1
 table"""),
     ("md", "### Listen to the candidates (decoded again from their speech codes, as the trace allows)"),
-    ("code", """prepared = engine.prepare([request])[0]
-audios = engine.decode([(prepared, engine.speech_codes(c.generated_ids)) for c in finals])
+    ("code", """audios = engine.decode([(prepared, engine.speech_codes(c.generated_ids)) for c in finals])
 for c, a in zip(finals, audios):
     print(f"candidate {c.uid}  sim_resemblyzer={c.scores.get('sim_resemblyzer', float('nan')):.3f}"
           f"{'  <- chosen' if c.selected else ''}")
@@ -85,7 +86,7 @@ print("forwarded / (prefilled + generated) =",
 Steps of `step_tokens` speech tokens; after each step the partial audio of every child is decoded and scored, and the
 best `beam_width` survive. Partial candidates are in the trace with their step scores."""),
     ("code", """results, _ = run_search_with_ledger(
-    engine, [request], "beam",
+    engine, [prepared], "beam",
     {"prm_verifier": "sim_resemblyzer", "beam_width": 2, "expansions": 2, "step_tokens": 25,
      "max_new_tokens": MAX_NEW_TOKENS},
     verifiers=["sim_resemblyzer"], seed=0)
