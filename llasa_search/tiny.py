@@ -99,7 +99,14 @@ def build_tiny_codec(codebook_size: int):
         quantization_dim=64 + 32,  # hidden_size + semantic hidden_size
         quantization_levels=_fsq_levels(codebook_size),
     )
-    return Xcodec2Model(config)
+    model = Xcodec2Model(config)
+    import torch
+
+    with torch.no_grad():
+        # With the default init (std 0.02) the quantizer's input is ~1e-3, so FSQ rounds every frame to the
+        # middle code and any audio encodes to one constant code. Scale the projection so codes follow the audio.
+        model.quantizer.project_in.weight.mul_(1000.0)
+    return model
 
 
 def build_tiny_llm(vocab_size: int, seed: int):
