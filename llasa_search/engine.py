@@ -21,7 +21,7 @@ from .prompts import LlasaPrompt, build_prompt_ids, make_prompt
 
 def tiny_models_dir() -> Path:
     home = Path(os.environ.get("LLASA_SEARCH_HOME", Path.home() / ".cache" / "llasa-search"))
-    return home / "tiny-v1"
+    return home / "tiny-v2"
 
 
 def ensure_tiny_models() -> dict:
