@@ -1,0 +1,28 @@
+"""Every shipped experiment config must plan into valid strategy options for every budget, before any model
+loads: a config the executor would reject at run time is a broken deliverable."""
+import glob
+
+import pytest
+
+from llasa_search.search import strategy_class
+from llasa_search.study.config import load_config
+from llasa_search.study.executors.search import plan_search
+
+CONFIGS = sorted(glob.glob("experiments/configs/*.yaml"))
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.split("/")[-1])
+def test_config_plans_for_every_budget(path):
+    config = load_config(path)
+    for spec in config.strategies:
+        planned = [plan_search(spec, b) for b in spec.budgets]
+        for plan in planned:
+            # the planned options are accepted by the strategy's own validated config class
+            strategy_class(plan.strategy).config_class.from_dict(plan.options)
+        if len(spec.budgets) > 1:
+            # different budgets must run different searches
+            assert len({repr(sorted(p.options.items())) for p in planned}) == len(spec.budgets), spec.name
+
+
+def test_configs_found():
+    assert len(CONFIGS) >= 6
