@@ -22,6 +22,19 @@ if _ROOT not in sys.path:
 
 from search_helpers import FrameEnergyReward, OutcomeOnly, text_requests  # noqa: F401
 
+@pytest.fixture(scope="package", autouse=True)
+def one_torch_thread():
+    """One intra-op thread while these tests run: on a small shared CPU, two spinning OpenMP threads stall
+    badly under contention (a 20 ms resemblyzer LSTM call was seen taking seconds); tiny models gain nothing
+    from a second thread. Restored after the last test of this folder."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory):
     from llasa_search.tiny import make_tiny
