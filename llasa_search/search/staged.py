@@ -21,11 +21,14 @@ from .stepping import run_to_end
 from .tree import AGGREGATES, TreeSettings, tree_search
 
 
+_DEFAULT_PRM_SECONDS = 2.0
+
+
 @dataclass
 class StagedConfig(StrategyConfig):
     prm_verifier: str = "sim_resemblyzer"
     orm_verifier: str | None = None
-    prm_seconds: float | None = 2.0
+    prm_seconds: float | None = _DEFAULT_PRM_SECONDS
     prm_steps: int | None = None
     beam_width: int = 2
     expansions: int = 4
@@ -40,8 +43,13 @@ class StagedConfig(StrategyConfig):
                 raise ConfigError(f"{name} must be >= 1 (got {getattr(self, name)})")
         if self.aggregate not in AGGREGATES:
             raise ConfigError(f"aggregate must be one of {AGGREGATES} (got '{self.aggregate}')")
-        if self.prm_seconds is not None and self.prm_steps is not None:
-            raise ConfigError("give prm_seconds or prm_steps, not both")
+        if self.prm_steps is not None:
+            if self.prm_steps < 1:
+                raise ConfigError(f"prm_steps must be >= 1 (got {self.prm_steps})")
+            # prm_steps given alone overrides the default prm_seconds; both given explicitly is an error
+            if self.prm_seconds is not None and self.prm_seconds != _DEFAULT_PRM_SECONDS:
+                raise ConfigError("give prm_seconds or prm_steps, not both")
+            self.prm_seconds = None
         if self.prm_seconds is not None and self.prm_seconds <= 0:
             raise ConfigError("prm_seconds must be > 0 (or null for the whole utterance)")
 

@@ -43,6 +43,7 @@ def test_unknown_option_lists_valid_options(name):
     ("staged", {"n_final": 0}, "n_final"),
     ("staged", {"prm_seconds": -1.0}, "prm_seconds"),
     ("staged", {"prm_seconds": 1.0, "prm_steps": 2}, "not both"),
+    ("staged", {"prm_steps": 0}, "prm_steps"),
     ("staged", {"aggregate": "max"}, "aggregate"),
 ])
 def test_bad_values_raise_config_error(name, options, match):
@@ -58,6 +59,10 @@ def test_good_configs_round_trip():
     assert make_strategy("best_of_n", {"verifiers": "sim_resemblyzer"}).config.verifiers == ("sim_resemblyzer",)
     assert make_strategy("staged", {"prm_seconds": 1.0, "step_tokens": 25}).config.max_steps() == 2
     assert make_strategy("staged", {"prm_seconds": None}).config.max_steps() is None
+    # prm_steps alone (as `-o prm_steps=3` on the CLI) overrides the default prm_seconds
+    staged = make_strategy("staged", {"prm_steps": 3})
+    assert staged.config.max_steps() == 3
+    assert make_strategy("staged", staged.config.to_dict()).config == staged.config
 
 
 def test_config_of_another_strategy_is_refused():
