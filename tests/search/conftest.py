@@ -20,7 +20,7 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from search_helpers import FrameEnergyReward, OutcomeOnly, text_requests  # noqa: F401
+from search_helpers import FrameEnergyReward, OutcomeOnly
 
 @pytest.fixture(scope="package", autouse=True)
 def one_torch_thread():
