@@ -149,7 +149,7 @@ class GenerationBackend:
             end_blocked = None
             if cfg.min_new_tokens:
                 end_blocked = torch.tensor([s.num_generated < cfg.min_new_tokens for s in rows], device=dev)
-            picked = sample(process_logits(logits, cfg, seen, end_blocked), seeds, pos)
+            picked = sample(process_logits(logits, cfg, seen, end_blocked), seeds, pos, cfg.sampler)
             self.ledger.generated_tokens += len(rows)
             for s in rows:
                 self.request_ledgers[s.request_id].generated_tokens += 1

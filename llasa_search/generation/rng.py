@@ -1,5 +1,5 @@
-"""Counter-based randomness: the uniform number behind the token at position p of a candidate with seed s
-is a pure function hash(s, p). So a candidate's tokens do not depend on which other candidates
+"""Counter-based randomness: the random numbers behind the token at position p of a candidate with seed s
+are a pure function hash(s, p[, column]). So a candidate's tokens do not depend on which other candidates
 share its batch, on batch order, or on how generation was split into steps: (seed, lineage) regenerates it.
 """
 from __future__ import annotations
@@ -38,3 +38,21 @@ def uniforms(seeds: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     h = mix32((seeds & _M32) ^ mix32((positions * 0x9E3779B1) & _M32))
     h2 = mix32(h ^ 0x5BD1E995)  # 64 bits of randomness -> 53-bit mantissa
     return ((h >> 6).to(torch.float64) * (1 << 27) + (h2 >> 5).to(torch.float64) + 0.5) / float(1 << 53)
+
+
+_COLUMN_KEYS: dict = {}
+
+
+def _column_keys(width: int, device) -> torch.Tensor:
+    key = (width, str(device))
+    if key not in _COLUMN_KEYS:
+        _COLUMN_KEYS[key] = mix32(torch.arange(width, device=device, dtype=torch.int64) + 0x5BD1E995)
+    return _COLUMN_KEYS[key]
+
+
+def gumbel_noise(seeds: torch.Tensor, positions: torch.Tensor, width: int) -> torch.Tensor:
+    """(B,) seeds and positions -> (B, width) float32 Gumbel(0, 1) noise, deterministic per (seed, position, column)."""
+    row = mix32((seeds & _M32) ^ mix32((positions * 0x9E3779B1) & _M32))
+    bits = mix32(row[:, None] ^ _column_keys(width, seeds.device)[None, :]) >> 8  # 24 bits: exact in float32
+    u = (bits.to(torch.float32) + 0.5) * (1.0 / (1 << 24))
+    return -torch.log(-torch.log(u))

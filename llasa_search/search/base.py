@@ -11,16 +11,26 @@ from ..errors import ConfigError
 from ..generation.rng import derive_seed
 
 
+BUDGET_UNITS = ("generated_tokens", "forwarded_tokens")
+
+
 @dataclasses.dataclass
 class StrategyConfig:
     """Options every strategy has. `max_new_tokens` caps each candidate's speech tokens (None: the model's
-    context). Subclasses add their own fields and check them in `validate`."""
+    context). `budget_tokens` (with `budget_unit`) caps what one utterance may spend in LM tokens; how a
+    strategy spends it is in its docstring. Subclasses add their own fields and check them in `validate`."""
 
     max_new_tokens: int | None = None
+    budget_tokens: int | None = None
+    budget_unit: str = "generated_tokens"
 
     def __post_init__(self):
         if self.max_new_tokens is not None and self.max_new_tokens <= 0:
             raise ConfigError("max_new_tokens must be positive")
+        if self.budget_tokens is not None and self.budget_tokens <= 0:
+            raise ConfigError("budget_tokens must be positive (or null for no token budget)")
+        if self.budget_unit not in BUDGET_UNITS:
+            raise ConfigError(f"budget_unit must be one of {BUDGET_UNITS} (got '{self.budget_unit}')")
         self.validate()
 
     def validate(self) -> None:
@@ -65,6 +75,13 @@ def request_seed(seed: int, request_id: str) -> int:
     """Per-utterance root seed from the run seed and the utterance id, so an utterance's result does not
     depend on which other utterances share its batch or on their order."""
     return derive_seed(int(seed) & 0xFFFFFFFF, zlib.crc32(str(request_id).encode()), 0)
+
+
+def budget_spent(ctx, config: StrategyConfig, request_id) -> bool:
+    """True once the utterance has used its token budget (never, without one)."""
+    if config.budget_tokens is None:
+        return False
+    return getattr(ctx.request_ledgers[request_id], config.budget_unit) >= config.budget_tokens
 
 
 def max_length_for(req, config: StrategyConfig, context: int) -> int:

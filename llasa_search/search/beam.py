@@ -5,8 +5,11 @@ children per step, decode and score the partial audio, keep the best by aggregat
 (last / min / mean / prod); finished candidates are kept. The final choice among finished candidates uses
 `final_verifiers` on the complete audio (an outcome reward), or the aggregated process reward if none.
 
-Budget: beam_width * expansions children per step, each step_tokens long, so generated tokens match
-best_of_n with N = beam_width * expansions; plus one partial decode and verifier call per child per step.
+Budget: at most beam_width * expansions children per step, each step_tokens long, plus one partial decode and
+verifier call per child per step. A search stops once beam_width candidates have finished, so it usually
+generates fewer tokens than best_of_n with N = beam_width * expansions: compare strategies at the ledger's
+measured tokens, not at N. With `budget_tokens` (or `max_steps`) branching stops when the utterance has spent its
+budget, and the kept beams are completed without further branching (overshoot: the rest of those beams).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from ..errors import ConfigError
 from .base import Strategy, StrategyConfig
 from .finalize import finalize_results
 from .registry import register
+from .stepping import run_to_end
 from .tree import AGGREGATES, TreeSettings, tree_search
 
 
@@ -48,6 +52,11 @@ class BeamConfig(StrategyConfig):
                             self.aggregate, groups, self.max_steps, self.lookahead)
 
 
+def complete_survivors(ctx, outcome) -> None:
+    """Run the unfinished survivors of a stopped search to the end, without branching."""
+    run_to_end(ctx, [st for states in outcome.survivors.values() for st in states])
+
+
 def finish_tree(ctx, strategy, requests, seed, outcome, final_verifiers, selection):
     finals = {r.request_id: outcome.finished[r.request_id] + outcome.survivors[r.request_id] for r in requests}
     preset = {uid: {"prm_value": v} for uid, v in outcome.values.items()}
@@ -66,4 +75,5 @@ class BeamSearch(Strategy):
 
     def search(self, ctx, requests, seed):
         outcome = tree_search(ctx, requests, seed, self.config.tree(groups=1), self.config)
+        complete_survivors(ctx, outcome)
         return finish_tree(ctx, self, requests, seed, outcome, self.config.final_verifiers, self.config.selection)

@@ -1,13 +1,16 @@
 """`best_of_n`: N complete samples per utterance, generated as one batch that shares each prompt's prefill,
 chosen by one or more outcome verifiers.
 
-Budget: N candidates; generated tokens = the sum of the N candidates' lengths."""
+Budget: N candidates; generated tokens = the sum of the N candidates' lengths. With `budget_tokens`, candidates
+are drawn in waves of `n` (all utterances of the batch together) until each utterance has spent its token budget;
+a wave already started is finished, so an utterance overshoots by less than one wave."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
-from .base import Strategy, StrategyConfig, max_length_for, request_seed
+from ..generation.rng import derive_seed
+from .base import Strategy, StrategyConfig, budget_spent, max_length_for, request_seed
 from .finalize import finalize_results
 from .registry import register
 from .stepping import run_to_end
@@ -38,7 +41,20 @@ class BestOfN(Strategy):
             [r.prompt_ids for r in requests], [request_seed(seed, r.request_id) for r in requests],
             request_ids=[r.request_id for r in requests],
             max_lengths=[max_length_for(r, cfg, ctx.engine.max_length) for r in requests])
-        children = {r.request_id: ctx.backend.fork(root, cfg.n) for r, root in zip(requests, roots)}
+        children = {r.request_id: [] for r in requests}
+        wave = 0
+        while True:
+            batch = []
+            for req, root in zip(requests, roots):
+                if wave and (cfg.budget_tokens is None or budget_spent(ctx, cfg, req.request_id)):
+                    continue
+                seeds = [derive_seed(root.seed, root.length, wave * cfg.n + i) for i in range(cfg.n)]
+                kids = ctx.backend.fork(root, cfg.n, seeds)
+                children[req.request_id] += kids
+                batch += kids
+            if not batch:
+                break
+            run_to_end(ctx, batch)
+            wave += 1
         ctx.backend.release(roots)
-        run_to_end(ctx, [s for kids in children.values() for s in kids])
         return finalize_results(ctx, self, requests, children, list(cfg.verifiers), seed, cfg.selection)

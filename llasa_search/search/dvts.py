@@ -2,13 +2,13 @@
 utterance (each of width `beam_width`, default 1), which keeps candidates diverse where one wide beam would
 collapse onto a single prefix. The final choice is made over all subtrees' finished candidates.
 
-Budget: subtrees * beam_width * expansions children per step."""
+Budget: at most subtrees * beam_width * expansions children per step; `budget_tokens` as in `beam`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from .beam import BeamConfig, finish_tree
+from .beam import BeamConfig, complete_survivors, finish_tree
 from .base import Strategy
 from .registry import register
 from .tree import tree_search
@@ -34,4 +34,5 @@ class DVTS(Strategy):
 
     def search(self, ctx, requests, seed):
         outcome = tree_search(ctx, requests, seed, self.config.tree(groups=self.config.subtrees), self.config)
+        complete_survivors(ctx, outcome)
         return finish_tree(ctx, self, requests, seed, outcome, self.config.final_verifiers, self.config.selection)

@@ -6,7 +6,8 @@ prefixes (best prefixes first, round-robin) and run to the end; `orm_verifier` (
 chooses among them. Without `orm_verifier` this is "Partial PRM (spk sim)" alone and the PRM verifier judges
 the complete candidates; with `prm_seconds: null` the PRM guides the whole utterance ("PRM (emotion sim)").
 
-Budget: phase 1 as `beam` for its steps, then n_final completions.
+Budget: phase 1 as `beam` for its steps, then n_final completions. With `budget_tokens`, phase 1 stops early once
+the utterance has spent its budget; the n_final completions always run (they are what the ORM chooses among).
 """
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ every kept state of a subtree forks `expansions` children (the first step forks 
 in one batch, decoded (partial audio), scored by the process verifier, and each subtree keeps its best
 `beam_width` unfinished children by their aggregated step scores. Children that finish (END or max length)
 move to the subtree's finished pool; a subtree stops when its pool holds `beam_width` candidates, nothing is
-left to expand, or `max_steps` is reached (then its unfinished survivors are returned too).
+left to expand, `max_steps` is reached, or the utterance has spent its `budget_tokens` (then its unfinished
+survivors are returned too, for the caller to complete or continue).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..generation.rng import derive_seed
-from .base import max_length_for, request_seed
+from .base import budget_spent, max_length_for, request_seed
 
 AGGREGATES = ("last", "min", "mean", "prod")
 
@@ -64,6 +65,9 @@ class TreeOutcome:
 
 def tree_search(ctx, requests, seed: int, s: TreeSettings, config) -> TreeOutcome:
     backend, out = ctx.backend, TreeOutcome()
+    if not ctx.verifier(s.prm_verifier).supports_partial:  # fail before any token is generated
+        raise ValueError(f"verifier '{s.prm_verifier}' only judges complete utterances; it cannot guide a "
+                         "step-level search (use it as the final/outcome verifier instead)")
     roots = backend.prefill([r.prompt_ids for r in requests], [request_seed(seed, r.request_id) for r in requests],
                             request_ids=[r.request_id for r in requests],
                             max_lengths=[max_length_for(r, config, ctx.engine.max_length) for r in requests])
@@ -115,7 +119,8 @@ def tree_search(ctx, requests, seed: int, s: TreeSettings, config) -> TreeOutcom
             backend.release(drop)
             n_finished = finished_count[key]
             group_done = (not keep or n_finished >= s.beam_width
-                          or (s.max_steps is not None and step >= s.max_steps))
+                          or (s.max_steps is not None and step >= s.max_steps)
+                          or budget_spent(ctx, config, rid))
             if group_done:
                 done_groups.add(key)
                 if keep and n_finished < s.beam_width:

@@ -147,13 +147,24 @@ def test_plan_maps_budgets_onto_options():
     assert p.options["score_with"] == ["sim_resemblyzer"]
 
 
+def test_plan_token_budgets_reach_the_strategy():
+    from llasa_search.study.executors.search import plan_search
+
+    p = plan_search(_spec("best_of_n", unit="generated_tokens"), 400)
+    assert (p.options["budget_tokens"], p.options["budget_unit"], p.options["n"]) == (400, "generated_tokens", 4)
+    p = plan_search(_spec("beam", unit="forwarded_tokens", options={"beam_width": 2, "expansions": 2}), 900)
+    assert (p.options["budget_tokens"], p.options["budget_unit"]) == (900, "forwarded_tokens")
+    assert p.options["prm_verifier"] == "sim_resemblyzer"
+
+
 @pytest.mark.parametrize("spec, budget, message", [
     (_spec("beam", options={"beam_widht": 2}), 4, "beam_widht"),
     (_spec("staged", options={"prm_secnds": 1.0}), 4, "prm_secnds"),
     (_spec("best_of_n", options={"n": 4}), 4, "set by the budget"),
     (_spec("beam", options={"beam_width": 2, "expansions": 2}), 4, "budget changes nothing"),
     (_spec("beam", options={"beam_width": 4}), 2, "below"),
-    (_spec("best_of_n", unit="generated_tokens"), 400, "candidates"),
+    (_spec("best_of_n", unit="generated_tokens", pool=True), 400, "candidates"),
+    (_spec("sampling", [1], unit="generated_tokens"), 400, "candidates"),
     (_spec("sampling", [2]), 2, "budgets must be [1]"),
     (_spec("beam", options={"aggregate": "median"}), 4, "aggregate"),
 ])

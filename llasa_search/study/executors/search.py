@@ -18,8 +18,10 @@ of the strategy's list below that the config's `options` leave unset; options gi
   staged     prefix search as beam (expansions, else beam_width, from the budget) and n_final = max(1, budget // 2)
              completions unless n_final is given (half the budget for the prefix, half for the ORM's completions).
 A strategy whose every budget-driven option is fixed is an error (its budgets would all run the same search).
-Token budget units (generated_tokens, forwarded_tokens) are not converted: strategies spend candidates and the ledger
-records the exact tokens, so plot against generated_tokens (`report --x generated_tokens`) for token-matched curves.
+Token budget units (generated_tokens, forwarded_tokens) go to the strategy as `budget_tokens` + `budget_unit` (a
+per-utterance cap each strategy spends as its docstring says: best_of_n draws waves of `n` (default 4 here) until the
+budget is spent; beam/dvts/staged stop branching once it is spent); the strategy's own options stay as given. Pools
+need a candidate budget.
 
 Search verifiers (StrategySpec.verifiers, in order) fill the strategy's verifier options when those are unset:
 best_of_n `verifiers` (lexicographic selection for pools, as the report's best-of-n estimator assumes); beam/dvts
@@ -89,10 +91,10 @@ def plan_search(spec: StrategySpec, budget: int) -> PlannedSearch:
     from llasa_search.search import strategy_class
 
     where = f"strategy {spec.name!r} ({spec.strategy})"
-    if spec.budget_unit != "candidates":
-        raise ConfigError(f"{where}: the search executor takes budgets in candidates, not {spec.budget_unit}; give "
-                          f"budgets in candidates and plot against generated/forwarded tokens from the ledger "
-                          f"(`llasa-search report --x {spec.budget_unit}`)")
+    token_budget = spec.budget_unit != "candidates"
+    if token_budget and (spec.pool or spec.strategy == "sampling"):
+        raise ConfigError(f"{where}: a {'pool' if spec.pool else 'sampling run'} needs budgets in candidates, "
+                          f"not {spec.budget_unit}")
     try:
         cls = strategy_class(spec.strategy).config_class
     except (KeyError, ValueError, LlasaSearchError) as e:
@@ -109,7 +111,21 @@ def plan_search(spec: StrategySpec, budget: int) -> PlannedSearch:
     kind = spec.strategy
     set_by: dict[str, Any] = {}
     b = int(budget)
-    if kind == "sampling":
+    if token_budget:
+        if "budget_tokens" in opts:
+            raise ConfigError(f"{where}: budget_tokens is set by the budget; remove it from options")
+        opts["budget_tokens"] = set_by["budget_tokens"] = b
+        opts["budget_unit"] = spec.budget_unit
+        if kind == "best_of_n":
+            opts.setdefault("n", 4)  # wave size
+            opts.setdefault("verifiers", sv)
+        elif kind in ("beam", "dvts", "staged"):
+            if sv and "prm_verifier" not in opts:
+                opts["prm_verifier"] = sv[0]
+            if len(sv) > 1:
+                key = "orm_verifier" if kind == "staged" else "final_verifiers"
+                opts.setdefault(key, sv[1] if kind == "staged" else sv[1:])
+    elif kind == "sampling":
         if b != 1:
             raise ConfigError(f"{where}: sampling draws one sample; its budgets must be [1], got {list(spec.budgets)}")
         if sv and "score_with" not in opts:
