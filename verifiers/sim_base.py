@@ -24,8 +24,12 @@ class EmbeddingVerifier(BatchedVerifier):
     worst_score = -1.0
     max_reference_cache = 4096
 
-    def __init__(self, **kw):
+    def __init__(self, exact_batches: bool = True, **kw):
         super().__init__(**kw)
+        # Convolutional encoders (ECAPA, x-vector) see the zero padding of a mixed-length batch, which moves
+        # scores by ~1e-3. exact_batches batches only clips of equal length (a search step's candidates are),
+        # so a batched score equals the one-by-one score; False pads freely (faster on mixed lengths).
+        self.exact_batches = exact_batches
         self._refs: OrderedDict[str, np.ndarray | None] = OrderedDict()
         self.reference_computations = 0     # how many reference embeddings were actually computed
 
@@ -42,8 +46,16 @@ class EmbeddingVerifier(BatchedVerifier):
         return np.asarray(self.embed([x])[0], dtype=np.float32)
 
     def _embed_batched(self, waves: list[np.ndarray]) -> np.ndarray:
-        out = [self.embed(waves[i:i + self.batch_size]) for i in range(0, len(waves), self.batch_size)]
-        return np.concatenate(out, axis=0)
+        groups: dict = {}
+        for i, w in enumerate(waves):
+            groups.setdefault(w.size if self.exact_batches else 0, []).append(i)
+        out: list = [None] * len(waves)
+        for idx in groups.values():
+            for start in range(0, len(idx), self.batch_size):
+                chunk = idx[start:start + self.batch_size]
+                for i, e in zip(chunk, self.embed([waves[i] for i in chunk])):
+                    out[i] = e
+        return np.stack(out, axis=0)
 
     def _precheck(self, ctx):
         if ctx.reference_embedding is None and ctx.reference_audio is None:
@@ -88,7 +100,7 @@ class EmbeddingVerifier(BatchedVerifier):
 
     def _score_valid(self, waves, contexts):
         refs = self._references(contexts)
-        cands = self.embed(waves)
+        cands = self._embed_batched(waves)
         out = []
         for c, r in zip(cands, refs):
             if r is None or not np.all(np.isfinite(r)) or r.shape != np.shape(c):

@@ -33,8 +33,7 @@ def run_search(engine: LlasaEngine, requests: Sequence[SynthesisRequest | Prepar
     `verifiers`: names (loaded here) or {name: Verifier}. `chunking`: split texts over 100 characters into
     chunks (the paper's rule), search each chunk and join the audio (see chunking.py).
     Each result's `ledger` holds that utterance's own costs (tokens, codec and verifier seconds exact; wall time
-    shared out by generated tokens); `batch_ledger` on the first result's trace would double count, so the
-    batch total is returned by `run_search_with_ledger`.
+    shared out by generated tokens). `run_search_with_ledger` also returns the whole batch's ledger.
     """
     return run_search_with_ledger(engine, requests, strategy, config, verifiers, seed, sampling, chunking)[0]
 
@@ -49,15 +48,14 @@ def run_search_with_ledger(engine, requests, strategy="sampling", config=None, v
     missing = [v for v in strat.required_verifiers() if v not in verifiers]
     if missing:
         verifiers = {**verifiers, **load_verifiers(missing)}
-    prepared = [r if isinstance(r, PreparedRequest) else None for r in requests]
-    raw = [r for r in requests if not isinstance(r, PreparedRequest)]
-    if raw:
-        fresh = iter(engine.prepare(raw) if not chunking else [None] * len(raw))
-        prepared = [p if p is not None else next(fresh) for p in prepared]
     ctx = SearchContext(engine, verifiers, sampling)
-    if chunking:
+    if chunking:  # chunks are prepared from the raw requests' texts
+        if any(isinstance(r, PreparedRequest) for r in requests):
+            raise ValueError("chunking needs SynthesisRequests (the text is split before preparing)")
         results = run_chunked(ctx, strat, list(requests), seed)
     else:
+        raw = iter(engine.prepare([r for r in requests if not isinstance(r, PreparedRequest)]))
+        prepared = [r if isinstance(r, PreparedRequest) else next(raw) for r in requests]
         results = strat.search(ctx, prepared, seed)
     _attach_ledgers(ctx, results)
     return results, ctx.ledger.to_dict()
