@@ -92,7 +92,7 @@ best `beam_width` survive. Partial candidates are in the trace with their step s
     verifiers=["sim_resemblyzer"], seed=0)
 beam = results[0]
 steps = pd.DataFrame([{"uid": c.uid, "parent": c.parent_uid, "role": c.role, "step": c.step,
-                       "tokens": len(c.generated_ids), "prm_value": c.scores.get("prm_value"), "kept": c.selected}
+                       "tokens": c.offset + len(c.generated_ids), "prm_value": c.scores.get("prm_value"), "kept": c.selected}
                       for c in beam.candidates])
 display(steps)
 print("ledger:", {k: beam.ledger[k] for k in ("generated_tokens", "forwarded_tokens", "candidates", "codec_calls")})

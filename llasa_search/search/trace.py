@@ -14,7 +14,7 @@ class CandidateTrace:
     seed: int
     lineage: list[dict]                  # [{seed, start, end}]: regenerate with GenerationBackend.regenerate
     prompt_len: int
-    generated_ids: list[int]
+    generated_ids: list[int]             # from index `offset` of the generated tokens on (see below)
     finished: bool
     finish_reason: str | None
     role: str = "final"                  # "final" (complete candidate) or "partial" (a scored prefix)
@@ -24,6 +24,10 @@ class CandidateTrace:
     metrics: dict = field(default_factory=dict)              # raw verifier metrics {name: {...}}
     flags: dict = field(default_factory=dict)                # {name: [flags]} for failed scorings
     selected: bool = False
+    # Partial prefixes store only their own tokens (from where they were forked): every generated token is stored
+    # once, so a wide beam's trace grows with tokens generated, not with steps x length. The full prefix is the
+    # parent chain's tokens, or `GenerationBackend.regenerate(prompt_ids, lineage)`.
+    offset: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)

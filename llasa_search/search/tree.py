@@ -162,6 +162,8 @@ def _score_step(ctx, by_id, states, s: TreeSettings, out: TreeOutcome, step: int
 
 def _partial_trace(ctx, state, out: TreeOutcome, step: int, kept: bool):
     t = ctx.trace(state, role="partial", step=step)
+    t.offset = state.segments[-1].start - state.prompt_len if state.segments else 0
+    t.generated_ids = t.generated_ids[t.offset:]
     t.step_scores = list(out.histories.get(state.uid, []))
     t.scores = {"prm_value": out.values.get(state.uid)}
     t.selected = kept
