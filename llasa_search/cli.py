@@ -45,6 +45,18 @@ def _parse_options(pairs) -> dict:
     return out
 
 
+def _parse_verifier_options(pairs) -> dict:
+    """['whisper.model=/models/whisper', 'sim_ecapa.batch_size=16'] -> {name: {key: value}}."""
+    out: dict = {}
+    for item in pairs or []:
+        name_key, sep, value = item.partition("=")
+        name, dot, key = name_key.partition(".")
+        if not sep or not dot or not name or not key:
+            raise LlasaSearchError(f"verifier option '{item}' is not NAME.KEY=VALUE (e.g. whisper.model=/models/wv3)")
+        out.setdefault(name.strip(), {})[key.strip()] = _parse_options([f"k={value}"])["k"]
+    return out
+
+
 def load_engine(args):
     from .codec import DEFAULT_CODEC
     from .engine import LlasaEngine
@@ -68,7 +80,7 @@ def cmd_make_tiny(args) -> int:
 def cmd_synthesize(args) -> int:
     from .audio import write_wav
     from .engine import SynthesisRequest
-    from .search import run_search_with_ledger
+    from .search import load_verifiers, make_strategy, run_search_with_ledger
 
     if (args.prompt_wav is None) != (args.prompt_text is None) and not args.continuation:
         raise LlasaSearchError("voice cloning needs both --prompt-wav and --prompt-text")
@@ -77,8 +89,12 @@ def cmd_synthesize(args) -> int:
     request = SynthesisRequest(text=args.text, prompt_text=args.prompt_text, prompt_wav=args.prompt_wav,
                                continuation=args.continuation, language=args.language,
                                target_emotion=args.target_emotion, request_id=args.request_id)
-    options = _parse_options(args.option)
-    results, batch_ledger = run_search_with_ledger(engine, [request], args.strategy, options, args.verifier or [],
+    strategy = make_strategy(args.strategy, _parse_options(args.option))
+    names = list(dict.fromkeys([*(args.verifier or []), *strategy.required_verifiers()]))
+    given = _parse_verifier_options(args.verifier_option)
+    device = {"device": args.verifier_device} if args.verifier_device else {}
+    verifiers = load_verifiers(names, {n: {**device, **given.get(n, {})} for n in names})
+    results, batch_ledger = run_search_with_ledger(engine, [request], strategy, None, verifiers,
                                                    seed=args.seed, sampling=engine.sampling, chunking=args.chunk)
     result = results[0]
     write_wav(args.out, result.audio, result.sample_rate)
@@ -90,6 +106,7 @@ def cmd_synthesize(args) -> int:
         trace = result.to_trace()
         trace.update({"text": args.text, "prompt_text": args.prompt_text, "prompt_wav": args.prompt_wav,
                       "model": args.model, "codec": args.codec, "sampling": engine.sampling.to_dict(),
+                      "verifiers": {n: v.identity() for n, v in verifiers.items()},
                       "batch_ledger": batch_ledger, "total_seconds": round(time.perf_counter() - t0, 3)})
         Path(args.trace).parent.mkdir(parents=True, exist_ok=True)
         Path(args.trace).write_text(json.dumps(trace, indent=1))
@@ -143,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strategy", default="sampling", help="sampling, best_of_n, beam, dvts, staged")
     p.add_argument("-o", "--option", action="append", help=STRATEGY_OPTION_HELP)
     p.add_argument("--verifier", action="append", help="load this verifier (repeatable); strategies name theirs")
+    p.add_argument("--verifier-option", action="append",
+                   help="NAME.KEY=VALUE for a verifier's constructor (repeatable), e.g. whisper.model=/models/whisper")
+    p.add_argument("--verifier-device", default=None, help="device for all verifiers (default: cuda if available)")
     p.add_argument("--chunk", action="store_true", help="split texts over 100 characters into chunks (paper's rule)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output WAV (16 kHz)")

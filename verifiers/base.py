@@ -68,10 +68,27 @@ class BatchedVerifier(Verifier):
     sample_rate: int = _audio.TARGET_SR
     min_seconds: float = 0.1
 
-    def __init__(self, batch_size: int = 8, device: str = "cpu", dtype: str | None = None):
+    def __init__(self, batch_size: int = 8, device: str = "auto", dtype: str | None = None):
         self.batch_size = max(1, int(batch_size))
         self.device = device
         self.dtype = dtype
+
+    @property
+    def device(self) -> str:
+        """'auto' resolves on first use to 'cuda' when torch sees a GPU, else 'cpu' (so creating a verifier
+        that needs no torch, like pocketsphinx, does not import it)."""
+        if self._device == "auto":
+            try:
+                import torch
+
+                self._device = "cuda" if torch.cuda.is_available() else "cpu"
+            except ImportError:
+                self._device = "cpu"
+        return self._device
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self._device = value or "auto"
 
     @abstractmethod
     def _score_valid(self, waves: list[np.ndarray], contexts: list[VerifyContext]) -> list[VerifierResult]:

@@ -30,10 +30,11 @@ from typing import Any
 
 import yaml
 
+from ..errors import ConfigError as _BaseConfigError
 from .names import BUDGET_UNITS, known_strategies, known_verifiers
 
 
-class ConfigError(ValueError):
+class ConfigError(_BaseConfigError):
     """The sweep config is invalid; the message names the field."""
 
 
@@ -120,6 +121,7 @@ class SweepConfig:
     batch_size: int = 8
     output: OutputSpec = field(default_factory=OutputSpec)
     source: str | None = None       # file the config came from
+    verifier_options: dict = field(default_factory=dict)  # {verifier name: constructor kwargs}, e.g. local model folders
 
     def to_dict(self) -> dict:
         """The config in the YAML schema (parse_config(to_dict()) gives the same config back)."""
@@ -132,7 +134,7 @@ class SweepConfig:
                 "datasets": [asdict(x) for x in self.datasets], "search_verifiers": list(self.search_verifiers),
                 "evaluation": {"verifiers": list(self.evaluation_verifiers), "allow_overlap": list(self.allow_overlap)},
                 "strategies": strategies, "seeds": list(self.seeds), "batch_size": self.batch_size,
-                "output": asdict(self.output)}
+                "output": asdict(self.output), "verifier_options": dict(self.verifier_options)}
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
@@ -142,7 +144,7 @@ class SweepConfig:
 
 
 TOP_KEYS = {"name", "models", "datasets", "strategies", "evaluation", "seeds", "search_verifiers", "batch_size", "output",
-            "description"}
+            "description", "verifier_options"}
 
 
 def parse_config(d: dict, source: str | None = None) -> SweepConfig:
@@ -248,10 +250,16 @@ def parse_config(d: dict, source: str | None = None) -> SweepConfig:
         _fail("batch_size", f"expected a positive integer, got {bs!r}")
     out = d.get("output") or {}
     _check_keys(out, {"save_audio", "save_candidates", "save_traces"}, "output")
+    vopts = d.get("verifier_options") or {}
+    if not isinstance(vopts, dict) or not all(isinstance(v, dict) for v in vopts.values()):
+        _fail("verifier_options", f"expected {{verifier name: {{option: value}}}}, got {vopts!r}")
+    unknown_v = sorted(set(vopts) - vknown)
+    if unknown_v:
+        _fail("verifier_options", f"unknown verifier(s) {unknown_v}; known: {sorted(vknown)}")
     return SweepConfig(name=str(name), models=models, datasets=datasets, strategies=strategies,
                        evaluation_verifiers=eval_v, seeds=list(seeds), search_verifiers=default_sv,
                        allow_overlap=overlap_ok, batch_size=bs, output=OutputSpec(**{k: bool(v) for k, v in out.items()}),
-                       source=source)
+                       source=source, verifier_options={k: dict(v) for k, v in vopts.items()})
 
 
 def load_config(path: str | Path) -> SweepConfig:

@@ -83,3 +83,16 @@ def test_cli_saved_candidates_rescore_like_trace(tiny_dir, espeak_prompt, resemb
     np.testing.assert_allclose([r.score for r in res], traced, atol=2e-3)
     best = max(uids, key=lambda u: finals[u]["scores"]["sim_resemblyzer"])
     assert finals[best]["selected"] and trace["chosen_uid"] == best
+
+
+def test_cli_verifier_options_reach_the_verifier(tiny_dir, resemblyzer_available, tmp_path, capsys):
+    trace_path = tmp_path / "t.json"
+    base = ["synthesize", "--model", tiny_dir["llm"], "--codec", tiny_dir["codec"], "--device", "cpu",
+            "--text", "Hello world!", "--out", str(tmp_path / "o.wav"), "-o", "max_new_tokens=20"]
+    assert main(base + ["--strategy", "best_of_n", "-o", "n=2", "-o", "verifiers=pocketsphinx",
+                        "--verifier-option", "pocketsphinx.lm=general", "--verifier-device", "cpu",
+                        "--trace", str(trace_path)]) == 0
+    identity = json.loads(trace_path.read_text())["verifiers"]["pocketsphinx"]
+    assert "general" in json.dumps(identity)
+    assert main(base + ["--verifier-option", "no_dot=1"]) == 2
+    assert "NAME.KEY=VALUE" in capsys.readouterr().err

@@ -26,3 +26,28 @@ def test_config_plans_for_every_budget(path):
 
 def test_configs_found():
     assert len(CONFIGS) >= 6
+
+
+def test_verifier_options_reach_the_executor(tmp_path):
+    import yaml
+
+    from llasa_search.study.config import ConfigError as StudyConfigError
+    from llasa_search.study.executors.search import make_executor
+
+    d = yaml.safe_load(open("experiments/configs/demo.yaml"))
+    d["verifier_options"] = {"pocketsphinx": {"lm": "general"}}
+    config = load_config_from(d, tmp_path)
+    assert config.verifier_options == {"pocketsphinx": {"lm": "general"}}
+    executor = make_executor(config, verifier_options={"sim_resemblyzer": {"batch_size": 2}})
+    assert executor.verifier_options == {"pocketsphinx": {"lm": "general"}, "sim_resemblyzer": {"batch_size": 2}}
+    d["verifier_options"] = {"not_a_verifier": {}}
+    with pytest.raises(StudyConfigError, match="not_a_verifier"):
+        load_config_from(d, tmp_path)
+
+
+def load_config_from(d, tmp_path):
+    import yaml
+
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(d))
+    return load_config(str(path))

@@ -210,7 +210,8 @@ class SearchExecutor:
                  max_engines: int = 1):
         self.config = config
         self.device, self.dtype = device, dtype
-        self.verifier_options = verifier_options or {}
+        # the config's verifier_options, overridden per verifier by the ones given here
+        self.verifier_options = {**(getattr(config, "verifier_options", None) or {}), **(verifier_options or {})}
         self.evaluate_all_finals = evaluate_all_finals
         self.chunking = chunking
         self.max_engines = max(1, int(max_engines))
