@@ -47,8 +47,11 @@ def prepare_audio(
 ) -> np.ndarray:
     """Convert to 16 kHz mono float32 and check it is usable speech."""
     wav = to_mono(np.asarray(wav))
-    if wav.dtype.kind in "iu":  # integer PCM -> [-1, 1)
+    if wav.dtype.kind == "i":  # signed integer PCM -> [-1, 1)
         wav = wav.astype(np.float32) / float(np.iinfo(wav.dtype).max + 1)
+    elif wav.dtype.kind == "u":  # unsigned PCM (8-bit WAV) is centred at half scale
+        half = float(np.iinfo(wav.dtype).max + 1) / 2
+        wav = (wav.astype(np.float32) - half) / half
     wav = wav.astype(np.float32, copy=False)
     if wav.size == 0:
         raise AudioInputError(f"{what} is empty (0 samples); give a recording of 3-10 s of speech")

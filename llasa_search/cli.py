@@ -30,6 +30,8 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top-p", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=0)
     p.add_argument("--repetition-penalty", type=float, default=1.0)
+    p.add_argument("--max-batch-rows", type=int, default=None,
+                   help="at most this many sequences per LM forward (bounds GPU memory; results do not change)")
 
 
 def _parse_options(pairs) -> dict:
@@ -66,7 +68,8 @@ def load_engine(args):
     sampling = SamplingConfig(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
                               repetition_penalty=args.repetition_penalty)
     return LlasaEngine.load(args.model, codec, device=args.device, dtype=args.dtype,
-                            attn_implementation=args.attn_implementation, sampling=sampling)
+                            attn_implementation=args.attn_implementation, sampling=sampling,
+                            max_batch_rows=args.max_batch_rows)
 
 
 def cmd_make_tiny(args) -> int:
@@ -79,6 +82,7 @@ def cmd_make_tiny(args) -> int:
 
 def cmd_synthesize(args) -> int:
     from .audio import write_wav
+    from .codec import DEFAULT_CODEC
     from .engine import SynthesisRequest
     from .search import load_verifiers, make_strategy, run_search_with_ledger
 
@@ -105,7 +109,7 @@ def cmd_synthesize(args) -> int:
     if args.trace:
         trace = result.to_trace()
         trace.update({"text": args.text, "prompt_text": args.prompt_text, "prompt_wav": args.prompt_wav,
-                      "model": args.model, "codec": args.codec, "sampling": engine.sampling.to_dict(),
+                      "model": args.model, "codec": args.codec or ("tiny" if args.model == "tiny" else DEFAULT_CODEC), "sampling": engine.sampling.to_dict(),
                       "verifiers": {n: v.identity() for n, v in verifiers.items()},
                       "batch_ledger": batch_ledger, "total_seconds": round(time.perf_counter() - t0, 3)})
         Path(args.trace).parent.mkdir(parents=True, exist_ok=True)

@@ -71,8 +71,9 @@ class SpeechCodec:
         """Decode several code sequences (different lengths allowed) to 16 kHz float32 waveforms.
 
         context_codes[i] (e.g. the prompt's codes) is prepended for decoding and its audio removed after.
-        Sequences are right-padded with code 0 and the padded tail cut off: X-codec2's decoder is a
-        bidirectional transformer, so padding could bleed into the end; equal lengths are grouped to avoid it.
+        Only sequences of equal length are decoded together: X-codec2's decoder is a bidirectional transformer,
+        so padding would bleed into the audio. `seconds_decoded` counts only the candidates' codes, not the
+        context decoded again with them (the codec's wall time covers both).
         """
         import torch
 

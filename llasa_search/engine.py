@@ -80,7 +80,8 @@ class PreparedRequest:
 
 
 class LlasaEngine:
-    def __init__(self, lm: LlasaLM, codec: SpeechCodec, sampling: SamplingConfig | None = None):
+    def __init__(self, lm: LlasaLM, codec: SpeechCodec, sampling: SamplingConfig | None = None,
+                 max_batch_rows: int | None = None):
         if lm.vocab.codebook_size != codec.codebook_size:
             raise ValueError(
                 f"model has {lm.vocab.codebook_size} speech tokens but the codec has {codec.codebook_size} codes; "
@@ -88,29 +89,33 @@ class LlasaEngine:
             )
         self.lm, self.codec = lm, codec
         self.sampling = sampling or SamplingConfig()
+        self.max_batch_rows = max_batch_rows  # LM rows per forward; None = all at once
 
     @classmethod
     def load(cls, model: str = DEFAULT_MODEL, codec: str = DEFAULT_CODEC, device: str | None = None,
              dtype="auto", attn_implementation: str | None = None,
-             sampling: SamplingConfig | None = None) -> "LlasaEngine":
+             sampling: SamplingConfig | None = None, max_batch_rows: int | None = None) -> "LlasaEngine":
         if TINY_ALIAS in (model, codec):
             tiny = ensure_tiny_models()
             model = tiny["llm"] if model == TINY_ALIAS else model
             codec = tiny["codec"] if codec == TINY_ALIAS else codec
         lm = LlasaLM.load(model, device=device, dtype=dtype, attn_implementation=attn_implementation)
-        return cls(lm, SpeechCodec.load(codec, device=lm.device), sampling)
+        return cls(lm, SpeechCodec.load(codec, device=lm.device), sampling, max_batch_rows)
 
     @property
     def max_length(self) -> int:
         return self.lm.max_length
 
     def new_backend(self, ledger: CostLedger | None = None, sampling: SamplingConfig | None = None) -> GenerationBackend:
-        return GenerationBackend(self.lm.model, self.lm.vocab, sampling or self.sampling, ledger, self.max_length)
+        return GenerationBackend(self.lm.model, self.lm.vocab, sampling or self.sampling, ledger, self.max_length,
+                                 max_batch_rows=self.max_batch_rows)
 
     def prepare(self, requests: Sequence[SynthesisRequest]) -> list[PreparedRequest]:
         prepared = []
         for i, req in enumerate(requests):
             audio = None
+            if req.prompt_wav is not None and req.prompt_audio is not None:
+                raise ValueError(f"request {req.request_id or i}: give prompt_wav or prompt_audio, not both")
             if req.prompt_wav is not None:
                 audio = load_audio(req.prompt_wav)
             elif req.prompt_audio is not None:

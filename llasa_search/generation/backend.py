@@ -23,8 +23,12 @@ from .state import GenState, Segment
 
 class GenerationBackend:
     def __init__(self, model, vocab: SpeechVocab, sampling: SamplingConfig | None = None,
-                 ledger: CostLedger | None = None, max_length: int = 2048, request_ledgers: dict | None = None):
+                 ledger: CostLedger | None = None, max_length: int = 2048, request_ledgers: dict | None = None,
+                 max_batch_rows: int | None = None):
         self.model = model
+        # Cap on rows per LM batch (prefill and extend run in micro-batches above it) to bound GPU memory; results
+        # do not change, since each row's randomness depends only on its own seed and positions.
+        self.max_batch_rows = max_batch_rows
         # Per-utterance token counts (exact, also when utterances share a batch): request_id -> CostLedger.
         self.request_ledgers = request_ledgers if request_ledgers is not None else defaultdict(CostLedger)
         self.vocab = vocab
@@ -72,28 +76,35 @@ class GenerationBackend:
         request_ids = list(request_ids) if request_ids is not None else list(range(len(prompts)))
         max_lengths = list(max_lengths) if max_lengths is not None else [self.max_length] * len(prompts)
         unique: dict[tuple, tuple] = {}
-        owner: dict[tuple, object] = {}  # a shared prompt is charged to the first utterance that has it
-        for p, rid in zip(prompts, request_ids):
+        for p, mx in zip(prompts, max_lengths):
             key = tuple(int(t) for t in p)
-            owner.setdefault(key, rid)
             if not key:
                 raise ValueError("empty prompt")
             if len(key) >= self.max_length:
                 raise ValueError(f"prompt of {len(key)} tokens does not fit the {self.max_length}-token context")
+            if int(mx) <= len(key):
+                raise ValueError(f"max_length {mx} leaves no room to generate after a {len(key)}-token prompt")
             unique.setdefault(key, None)
         by_len: dict[int, list[tuple]] = {}
         for key in unique:
             by_len.setdefault(len(key), []).append(key)
         with self.ledger.timer("lm", self._sync):
-            for length, keys in by_len.items():
-                cache = empty_cache(self.model, len(keys), length, self.dtype, self.device)
-                ids = torch.tensor(keys, dtype=torch.long, device=self.device)
-                logits = self._forward(ids, cache, [owner[k] for k in keys])
-                self.ledger.prefilled_tokens += ids.numel()
-                for key in keys:
-                    self.request_ledgers[owner[key]].prefilled_tokens += len(key)
-                for row, key in enumerate(keys):
-                    unique[key] = (unpack_row(cache, row, 0), logits[row])
+            for length, all_keys in by_len.items():
+                for keys in self._micro_batches(all_keys):
+                    cache = empty_cache(self.model, len(keys), length, self.dtype, self.device)
+                    ids = torch.tensor(keys, dtype=torch.long, device=self.device)
+                    logits = self._forward(ids, cache, [])
+                    self.ledger.prefilled_tokens += ids.numel()
+                    for row, key in enumerate(keys):
+                        unique[key] = (unpack_row(cache, row, 0), logits[row])
+        # Each utterance is charged its whole prompt, also when an identical prompt was computed once for several:
+        # per-utterance costs must not depend on which other utterances share the batch (the batch ledger above
+        # holds what was really computed).
+        for rid, key in dict.fromkeys((rid, tuple(int(t) for t in p)) for p, rid in zip(prompts, request_ids)):
+            led = self.request_ledgers[rid]
+            led.prefilled_tokens += len(key)
+            led.forwarded_tokens += len(key)
+            led.lm_calls += 1
         states = []
         for p, seed, rid, mx in zip(prompts, seeds, request_ids, max_lengths):
             kv, logits = unique[tuple(int(t) for t in p)]
@@ -107,6 +118,8 @@ class GenerationBackend:
         a deterministic function of (parent seed, position, child index)."""
         if state.finished or state.kv is None:
             raise ValueError("cannot fork a finished or released state")
+        if k < 0:
+            raise ValueError(f"cannot fork into {k} children")
         if seeds is None:
             seeds = [derive_seed(state.seed, state.length, i) for i in range(k)]
         if len(seeds) != k:
@@ -127,9 +140,16 @@ class GenerationBackend:
             return list(states)
         if any(s.kv is None for s in active):
             raise ValueError("a state was released; it cannot be extended")
+        if len({id(s) for s in active}) != len(active):
+            raise ValueError("the same state was passed twice to extend; fork it to get independent children")
         with self.ledger.timer("lm", self._sync):
-            self._extend(active, max_new_tokens, cfg)
+            for rows in self._micro_batches(active):
+                self._extend(rows, max_new_tokens, cfg)
         return list(states)
+
+    def _micro_batches(self, items: list) -> list[list]:
+        step = self.max_batch_rows or len(items) or 1
+        return [items[i:i + step] for i in range(0, len(items), step)]
 
     def _extend(self, active: list[GenState], n: int, cfg: SamplingConfig) -> None:
         dev, vsize = self.device, self.vocab.codebook_size + 1
@@ -200,10 +220,12 @@ class GenerationBackend:
             s.kv = s.next_logits = None
 
     def regenerate(self, prompt_ids: Sequence[int], segments: Sequence[Segment | dict],
-                   sampling: SamplingConfig | None = None, max_length: int | None = None) -> GenState:
-        """Rebuild a candidate from its prompt and recorded lineage (seed per span of positions)."""
+                   sampling: SamplingConfig | None = None, max_length: int | None = None,
+                   request_id: object = "regenerate") -> GenState:
+        """Rebuild a candidate from its prompt and recorded lineage (seed per span of positions). Pass the
+        candidate's `max_length` (in its trace) to get the same finish_reason for length-capped candidates."""
         segs = [s if isinstance(s, Segment) else Segment(**s) for s in segments]
-        state = self.prefill([prompt_ids], [segs[0].seed if segs else 0],
+        state = self.prefill([prompt_ids], [segs[0].seed if segs else 0], request_ids=[request_id],
                              max_lengths=[max_length or self.max_length])[0]
         for seg in segs:
             if seg.start != state.length:

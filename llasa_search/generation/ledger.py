@@ -1,4 +1,10 @@
-"""One place where every cost of a search is counted, so strategies can be compared at equal compute."""
+"""One place where every cost of a search is counted, so strategies can be compared at equal compute.
+
+A batch ledger counts what was really computed. A per-utterance ledger counts what that utterance cost as if it ran
+alone: its own tokens, codec and verifier seconds exactly, its whole prompt even when an identical prompt was
+prefilled once for several utterances, and `lm_calls` / `codec_calls` as the calls it took part in (so per-utterance
+call counts summed over a batch exceed the batch's). This keeps an utterance's costs, and any token budget read from
+them, independent of which other utterances share its batch."""
 from __future__ import annotations
 
 import time

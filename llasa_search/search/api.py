@@ -48,6 +48,10 @@ def run_search_with_ledger(engine, requests, strategy="sampling", config=None, v
     missing = [v for v in strat.required_verifiers() if v not in verifiers]
     if missing:
         verifiers = {**verifiers, **load_verifiers(missing)}
+    ids = [r.request_id for r in requests if r.request_id is not None]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"request ids must be unique within a batch; repeated: "
+                         f"{sorted({i for i in ids if ids.count(i) > 1})}")
     ctx = SearchContext(engine, verifiers, sampling)
     if chunking:  # chunks are prepared from the raw requests' texts
         if any(isinstance(r, PreparedRequest) for r in requests):
@@ -56,6 +60,10 @@ def run_search_with_ledger(engine, requests, strategy="sampling", config=None, v
     else:
         raw = iter(engine.prepare([r for r in requests if not isinstance(r, PreparedRequest)]))
         prepared = [r if isinstance(r, PreparedRequest) else next(raw) for r in requests]
+        final_ids = [p.request_id for p in prepared]
+        if len(set(final_ids)) != len(final_ids):
+            raise ValueError("request ids collide (an explicit id equals a default 'req<i>' id); give every request "
+                             "its own request_id")
         results = strat.search(ctx, prepared, seed)
     _attach_ledgers(ctx, results)
     return results, ctx.ledger.to_dict()

@@ -25,6 +25,7 @@ class StrategyConfig:
     budget_unit: str = "generated_tokens"
 
     def __post_init__(self):
+        self._check_types()
         if self.max_new_tokens is not None and self.max_new_tokens <= 0:
             raise ConfigError("max_new_tokens must be positive")
         if self.budget_tokens is not None and self.budget_tokens <= 0:
@@ -35,6 +36,17 @@ class StrategyConfig:
 
     def validate(self) -> None:
         pass
+
+    def _check_types(self) -> None:
+        """Counts must be ints (YAML or `-o n=2.0` easily give floats, which would fail only after the prefill)."""
+        for f in dataclasses.fields(self):
+            value, kind = getattr(self, f.name), str(f.type).replace(" ", "")
+            if value is None and kind.endswith("|None"):
+                continue
+            if kind.startswith("int") and (not isinstance(value, int) or isinstance(value, bool)):
+                raise ConfigError(f"{type(self).__name__}.{f.name} must be an integer, got {value!r}")
+            if kind.startswith("float") and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+                raise ConfigError(f"{type(self).__name__}.{f.name} must be a number, got {value!r}")
 
     @classmethod
     def from_dict(cls, options: dict | None) -> "StrategyConfig":

@@ -61,6 +61,10 @@ def run_chunked(ctx, strategy, requests, seed: int) -> list[SearchResult]:
     """Split each request's text, search all chunks of all requests as one batch, join per request."""
     chunk_reqs, owners = [], []
     for i, req in enumerate(requests):
+        if req.continuation and num_chunks(req.text) > 1:
+            raise ValueError(f"request {req.request_id or i}: chunking a continuation is not supported (later chunks "
+                             "would continue the prompt audio with text that does not follow it); synthesize "
+                             "continuations without --chunk")
         rid = req.request_id if req.request_id is not None else f"req{i}"
         for j, piece in enumerate(split_text(req.text)):
             chunk_reqs.append(dataclasses.replace(req, text=piece, request_id=f"{rid}#chunk{j}"))
@@ -68,6 +72,7 @@ def run_chunked(ctx, strategy, requests, seed: int) -> list[SearchResult]:
     prepared = ctx.engine.prepare(chunk_reqs)
     chunk_results = strategy.search(ctx, prepared, seed)
     texts = {p.request_id: p.request.text for p in prepared}
+    prompt_ids = {p.request_id: list(p.prompt_ids) for p in prepared}
     joined = {}
     for rid, res in zip(owners, chunk_results):
         joined.setdefault(rid, []).append(res)
@@ -82,6 +87,6 @@ def run_chunked(ctx, strategy, requests, seed: int) -> list[SearchResult]:
             sample_rate=parts[0].sample_rate,
             scores={n: float(np.mean([p.scores[n] for p in parts if n in p.scores])) for n in names},
             candidates=[c for p in parts for c in p.candidates], ledger={},
-            chunks=[{"request_id": p.request_id, "text": texts[p.request_id], "chosen_uid": p.chosen_uid,
-                     "scores": p.scores, "codes": len(p.codes)} for p in parts]))
+            chunks=[{"request_id": p.request_id, "text": texts[p.request_id], "prompt_ids": prompt_ids[p.request_id],
+                     "chosen_uid": p.chosen_uid, "scores": p.scores, "codes": len(p.codes)} for p in parts]))
     return out

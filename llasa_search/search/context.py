@@ -85,7 +85,7 @@ class SearchContext:
         return CandidateTrace(uid=state.uid, request_id=str(state.request_id), parent_uid=state.parent_uid,
                               seed=state.seed, lineage=state.lineage(), prompt_len=state.prompt_len,
                               generated_ids=list(state.generated_ids), finished=state.finished,
-                              finish_reason=state.finish_reason, role=role, step=step)
+                              finish_reason=state.finish_reason, role=role, step=step, max_length=state.max_length)
 
 
 def expected_fraction(req: PreparedRequest, state: GenState) -> float:

@@ -1,24 +1,28 @@
 """Turn finished states into SearchResults: decode, score with the final verifiers, choose, trace."""
 from __future__ import annotations
 
+import math
+
 from .selection import SelectionRule
 from .trace import SearchResult
 
 
 def score_candidates(ctx, pairs, names, partial=False):
     """Decode (request, state) pairs and score them with each verifier in `names`.
-    Returns (audios, per-candidate {name: score}, {name: metrics}, {name: flags})."""
+    Returns (audios, per-candidate {name: score}, {name: metrics}, {name: flags}, {name: ok})."""
     audios = ctx.decode(pairs)
     scores = [{} for _ in pairs]
     metrics = [{} for _ in pairs]
     flags = [{} for _ in pairs]
+    ok = [{} for _ in pairs]
     for name in names:
         for i, res in enumerate(ctx.score(name, pairs, audios, partial=partial)):
-            scores[i][name] = float(res.score)
+            scores[i][name] = float(res.score)  # as the verifier reported it (its worst value on failure)
             metrics[i][name] = _jsonable(res.metrics)
+            ok[i][name] = bool(res.ok)
             if not res.ok or res.flags:
                 flags[i][name] = list(res.flags) + ([res.error] if res.error else [])
-    return audios, scores, metrics, flags
+    return audios, scores, metrics, flags, ok
 
 
 def finalize_results(ctx, strategy, requests, finals_by_request, names, seed, rule=None, extra_traces=None,
@@ -28,7 +32,7 @@ def finalize_results(ctx, strategy, requests, finals_by_request, names, seed, ru
     scores that choose (default: `names`); `histories[uid]` are step scores recorded in the trace."""
     rule = SelectionRule.from_any(rule)
     pairs = [(req, s) for req in requests for s in finals_by_request[req.request_id]]
-    audios, scores, metrics, flags = score_candidates(ctx, pairs, names)
+    audios, scores, metrics, flags, ok = score_candidates(ctx, pairs, names)
     for (_, state), sc in zip(pairs, scores):
         sc.update((preset_scores or {}).get(state.uid, {}))
     choose_by = list(names) if choose_by is None else list(choose_by)
@@ -38,7 +42,10 @@ def finalize_results(ctx, strategy, requests, finals_by_request, names, seed, ru
         states = finals_by_request[req.request_id]
         idx = list(range(offset, offset + len(states)))
         offset += len(states)
-        chosen = idx[rule.choose([scores[i] for i in idx], choose_by)]
+        # a failed scoring ranks below every scored candidate and stays out of min-max normalisation
+        ranked = [{k: (-math.inf if k in flags[i] and not ok[i].get(k, True) else v) for k, v in scores[i].items()}
+                  for i in idx]
+        chosen = idx[rule.choose(ranked, choose_by)]
         traces = list((extra_traces or {}).get(req.request_id, []))
         for i in idx:
             t = ctx.trace(pairs[i][1], role="final")

@@ -71,8 +71,9 @@ class Staged(Strategy):
 
     def search(self, ctx, requests, seed):
         cfg = self.config
+        # keep_prefixes: early finishers must not starve phase 2 of the prefixes its completions grow from
         tree = TreeSettings(cfg.prm_verifier, cfg.beam_width, cfg.expansions, cfg.step_tokens, cfg.aggregate,
-                            1, cfg.max_steps())
+                            1, cfg.max_steps(), keep_prefixes=True)
         outcome = tree_search(ctx, requests, seed, tree, cfg)
         completions = []
         for req in requests:

@@ -28,6 +28,7 @@ class CandidateTrace:
     # once, so a wide beam's trace grows with tokens generated, not with steps x length. The full prefix is the
     # parent chain's tokens, or `GenerationBackend.regenerate(prompt_ids, lineage)`.
     offset: int = 0
+    max_length: int | None = None        # the candidate's length cap (pass it to regenerate for the same finish)
 
     def to_dict(self) -> dict:
         return asdict(self)

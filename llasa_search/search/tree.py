@@ -51,6 +51,7 @@ class TreeSettings:
     groups: int = 1
     max_steps: int | None = None
     lookahead: int = 0  # extra steps rolled out (and thrown away) before scoring a child
+    keep_prefixes: bool = False  # return kept unfinished states as survivors even when enough have finished
 
 
 @dataclass
@@ -123,7 +124,7 @@ def tree_search(ctx, requests, seed: int, s: TreeSettings, config) -> TreeOutcom
                           or budget_spent(ctx, config, rid))
             if group_done:
                 done_groups.add(key)
-                if keep and n_finished < s.beam_width:
+                if keep and (n_finished < s.beam_width or s.keep_prefixes):
                     out.survivors[rid].extend(keep)
                 else:
                     backend.release(keep)
@@ -141,7 +142,8 @@ def _score_step(ctx, by_id, states, s: TreeSettings, out: TreeOutcome, step: int
     rollouts = []
     if s.lookahead > 0:
         live = [k for k in states if not k.finished]
-        rollouts = [ctx.backend.fork(k, 1)[0] for k in live]
+        # a child index no real child uses, so a rollout never replays the next step's first child
+        rollouts = [ctx.backend.fork(k, 1, [derive_seed(k.seed, k.length, 0x7FFFFFFF)])[0] for k in live]
         ctx.backend.extend(rollouts, s.lookahead * s.step_tokens)
         stand_in = {k.uid: r for k, r in zip(live, rollouts)}
         judged = [stand_in.get(k.uid, k) for k in states]
