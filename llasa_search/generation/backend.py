@@ -214,6 +214,16 @@ class GenerationBackend:
                 seen[row, torch.tensor(codes, device=self.device)] = True
         return seen
 
+    def compact(self, states: Sequence[GenState]) -> None:
+        """Give kept states their own tight KV copies, so the packed batch buffer their views point into (which
+        also holds every pruned sibling) is freed now rather than after the next step. Costs one copy of the
+        kept states' caches; saves up to half the peak KV memory of a wide beam."""
+        for s in states:
+            if s.kv is not None:
+                s.kv = tuple((k.clone(), v.clone()) for k, v in s.kv)
+                if s.next_logits is not None:
+                    s.next_logits = s.next_logits.clone()
+
     def release(self, states: Sequence[GenState]) -> None:
         """Drop the caches of states a strategy no longer needs (memory is freed when no sibling holds it)."""
         for s in states:

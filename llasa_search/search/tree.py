@@ -118,6 +118,7 @@ def tree_search(ctx, requests, seed: int, s: TreeSettings, config) -> TreeOutcom
             for k in live:
                 out.partial_traces[rid].append(_partial_trace(ctx, k, out, step, kept=k in keep))
             backend.release(drop)
+            backend.compact(keep)
             n_finished = finished_count[key]
             group_done = (not keep or n_finished >= s.beam_width
                           or (s.max_steps is not None and step >= s.max_steps)

@@ -52,3 +52,28 @@ def test_micro_batches_give_the_same_tokens(lm, prompt_ids):
     whole, parts = run(None), run(2)
     assert whole[0] == parts[0] and whole[1] == parts[1]
     assert parts[2] > whole[2]  # it really ran in more, smaller forwards
+
+
+def test_compact_frees_the_shared_buffer_and_keeps_the_cache_exact(lm, backend, prompt_ids):
+    import torch
+
+    def assert_cache_matches(state):
+        idx = torch.tensor(backend._index_to_id)
+        with torch.no_grad():
+            full = lm.model(torch.tensor([state.ids])).logits[0, -1, idx].float()
+        torch.testing.assert_close(state.next_logits.float(), full, atol=1e-4, rtol=1e-4)
+        assert all(k.shape[2] == state.length for k, _ in state.kv)
+
+    [root] = backend.prefill([prompt_ids[0]], [0])
+    kids = backend.fork(root, 6)
+    backend.extend(kids, 5)
+    shared_bytes = kids[0].kv[0][0].untyped_storage().nbytes()
+    keep = [k for k in kids if not k.finished][:1]
+    backend.release([k for k in kids if k not in keep] + [root])
+    backend.compact(keep)
+    for k, v in keep[0].kv:  # the kept state's tensors own exactly their data, not the 6-row packed buffer
+        assert k.untyped_storage().nbytes() == k.numel() * k.element_size() < shared_bytes
+        assert v.untyped_storage().nbytes() == v.numel() * v.element_size()
+    assert_cache_matches(keep[0])
+    backend.extend(keep, 3)
+    assert_cache_matches(keep[0])
