@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from tqdm.auto import tqdm
+
 from ..generation.rng import derive_seed
 from .base import budget_spent, max_length_for, request_seed
 
@@ -81,6 +83,8 @@ def tree_search(ctx, requests, seed: int, s: TreeSettings, config) -> TreeOutcom
     done_groups: set = set()
     finished_count = {key: 0 for key in kept}
     step = 0
+    bar = tqdm(desc=f"search ({len(requests)} utt)", unit="step", leave=False,
+               disable=s.step_tokens * 10 > ctx.engine.max_length)  # a bar only when there can be many steps
     while True:
         children = {}
         for key, states in kept.items():
@@ -103,6 +107,8 @@ def tree_search(ctx, requests, seed: int, s: TreeSettings, config) -> TreeOutcom
         if not children:
             break
         step += 1
+        bar.update(1)
+        bar.set_postfix(live=sum(len(v) for v in children.values()), generated=ctx.ledger.generated_tokens)
         flat = [k for kids in children.values() for k in kids]
         backend.extend(flat, s.step_tokens)
         _score_step(ctx, by_id, flat, s, out, step)
@@ -133,6 +139,7 @@ def tree_search(ctx, requests, seed: int, s: TreeSettings, config) -> TreeOutcom
                 kept[key] = keep
         if not kept:
             break
+    bar.close()
     out.steps = step
     return out
 
