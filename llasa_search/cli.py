@@ -61,10 +61,18 @@ def _parse_verifier_options(pairs) -> dict:
 
 def load_engine(args):
     from .codec import DEFAULT_CODEC
+    from .hub import resolve_source
+    from .model import TINY_ALIAS
+
+    codec = args.codec or ("tiny" if args.model == "tiny" else DEFAULT_CODEC)
+    # Check the model ids before importing torch/transformers (seconds), so a bad id fails at once.
+    for source, what in ((args.model, "Llasa model"), (codec, "codec")):
+        if source != TINY_ALIAS:
+            resolve_source(source, what)
+
     from .engine import LlasaEngine
     from .generation import SamplingConfig
 
-    codec = args.codec or ("tiny" if args.model == "tiny" else DEFAULT_CODEC)
     sampling = SamplingConfig(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
                               repetition_penalty=args.repetition_penalty)
     return LlasaEngine.load(args.model, codec, device=args.device, dtype=args.dtype,
@@ -81,15 +89,16 @@ def cmd_make_tiny(args) -> int:
 
 
 def cmd_synthesize(args) -> int:
+    if (args.prompt_wav is None) != (args.prompt_text is None) and not args.continuation:
+        raise LlasaSearchError("voice cloning needs both --prompt-wav and --prompt-text")
+    t0 = time.perf_counter()
+    engine = load_engine(args)  # first: a bad model id fails before the heavy imports below
+
     from .audio import write_wav
     from .codec import DEFAULT_CODEC
     from .engine import SynthesisRequest
     from .search import load_verifiers, make_strategy, run_search_with_ledger
 
-    if (args.prompt_wav is None) != (args.prompt_text is None) and not args.continuation:
-        raise LlasaSearchError("voice cloning needs both --prompt-wav and --prompt-text")
-    t0 = time.perf_counter()
-    engine = load_engine(args)
     request = SynthesisRequest(text=args.text, prompt_text=args.prompt_text, prompt_wav=args.prompt_wav,
                                continuation=args.continuation, language=args.language,
                                target_emotion=args.target_emotion, request_id=args.request_id)

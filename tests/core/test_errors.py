@@ -216,3 +216,18 @@ def test_stereo_44k_prompt_audio_is_accepted(tmp_path, engine):
     n = len(prep.prompt_codes)
     assert prep.prompt_ids[-n - 1] == vocab.speech_generation_start
     assert prep.prompt_ids[-n:] == vocab.codes_to_ids(prep.prompt_codes)
+
+
+def test_cli_rejects_unknown_model_before_importing_torch(tmp_path):
+    """A bad id must fail at once from the command line: the check runs before torch/transformers are imported
+    (importing them alone takes seconds on a slow machine)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from llasa_search.cli import main; "
+            f"rc = main(['synthesize', '--model', 'nobody-here/llasa-x', '--text', 'hi', '--out', r'{tmp_path}/x.wav']); "
+            "print('torch' in sys.modules, 'transformers' in sys.modules, rc)")
+    env = {**__import__("os").environ, "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.stdout.split() == ["False", "False", "2"], out.stdout + out.stderr
+    assert "nobody-here/llasa-x" in out.stderr and "HF_HUB_OFFLINE" in out.stderr
