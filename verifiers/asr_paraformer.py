@@ -5,28 +5,23 @@ normaliser) and CER is the character-split WER.
 """
 from __future__ import annotations
 
+from .base import LazyModel
 from .asr_base import ContentVerifier
 from .funasr_loading import load_funasr
 from .registry import register
 
 
 @register("paraformer_zh")
-class ParaformerVerifier(ContentVerifier):
+class ParaformerVerifier(LazyModel, ContentVerifier):
     """FunASR paraformer-zh ASR + Seed-TTS-eval CER (optional extra `funasr`)."""
     languages = ("zh",)
 
     def __init__(self, model: str = "paraformer-zh", batch_size: int = 16, **kw):
         super().__init__(batch_size=batch_size, **kw)
-        self.model_id = model
-        self._model = None
+        self._init_model(model)
 
-    def _settings(self):
-        return {**super()._settings(), "model": self.model_id}
-
-    def load(self):
-        if self._model is None:
-            self._model = load_funasr(self.model_id, self.device)
-        return self
+    def _load_model(self):
+        return load_funasr(self.model_id, self.device)
 
     def transcribe(self, waves, contexts):
         self.load()

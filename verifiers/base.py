@@ -152,3 +152,23 @@ class BatchedVerifier(Verifier):
                 log.warning("%s failed on one candidate: %s", self.name, e)
                 return [self.failure(("error",), f"{type(e).__name__}: {e}")]
             return [r for i in idx for r in self._run_isolated([i], prepared, contexts)]
+
+
+class LazyModel:
+    """Mixin for a verifier backed by one model id (hub id or local folder), loaded on first use by
+    `_load_model()`; the id is part of the verifier's identity. List it before the verifier base class."""
+
+    def _init_model(self, model_id: str) -> None:
+        self.model_id = model_id
+        self._model = None
+
+    def _settings(self) -> dict:
+        return {**super()._settings(), "model": self.model_id}
+
+    def _load_model(self):
+        raise NotImplementedError
+
+    def load(self):
+        if self._model is None:
+            self._model = self._load_model()
+        return self

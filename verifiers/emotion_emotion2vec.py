@@ -7,28 +7,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import LazyModel
 from .emotion_base import EmotionVerifier, softmax_if_needed
 from .funasr_loading import load_funasr
 from .registry import register
 
 
 @register("emotion2vec")
-class Emotion2VecVerifier(EmotionVerifier):
+class Emotion2VecVerifier(LazyModel, EmotionVerifier):
     """emotion2vec_plus_large (FunASR) target-emotion probability or emotion similarity. Worst score -1."""
 
     def __init__(self, model: str = "iic/emotion2vec_plus_large", batch_size: int = 8, **kw):
         super().__init__(batch_size=batch_size, **kw)
-        self.model_id = model
-        self._model = None
+        self._init_model(model)
         self._labels: list[str] | None = None
 
-    def _settings(self):
-        return {**super()._settings(), "model": self.model_id}
-
-    def load(self):
-        if self._model is None:
-            self._model = load_funasr(self.model_id, self.device)
-        return self
+    def _load_model(self):
+        return load_funasr(self.model_id, self.device)
 
     def labels(self):
         if self._labels is None:

@@ -7,27 +7,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import LazyModel
 from .emotion_base import EmotionVerifier, softmax_if_needed
 from .registry import register
 from .sb_loading import load_encoder_classifier
 
 
 @register("emotion_speechbrain")
-class SpeechBrainEmotionVerifier(EmotionVerifier):
+class SpeechBrainEmotionVerifier(LazyModel, EmotionVerifier):
     """Emotion probability / similarity from a speechbrain classifier. Worst score -1."""
 
     def __init__(self, model: str = "speechbrain/emotion-recognition-wav2vec2-IEMOCAP", batch_size: int = 8, **kw):
         super().__init__(batch_size=batch_size, **kw)
-        self.model_id = model
-        self._model = None
+        self._init_model(model)
 
-    def _settings(self):
-        return {**super()._settings(), "model": self.model_id}
-
-    def load(self):
-        if self._model is None:
-            self._model = load_encoder_classifier(self.model_id, self.device)
-        return self
+    def _load_model(self):
+        return load_encoder_classifier(self.model_id, self.device)
 
     def labels(self):
         enc = self.load()._model.hparams.label_encoder

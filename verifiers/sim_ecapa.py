@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import LazyModel
 from .registry import register
 from .sb_loading import load_encoder_classifier
 from .sim_base import SpeakerVerifier
 
 
 @register("sim_ecapa")
-class EcapaVerifier(SpeakerVerifier):
+class EcapaVerifier(LazyModel, SpeakerVerifier):
     """Speaker cosine with speechbrain ECAPA-TDNN. Worst score -1."""
 
     def __init__(self, model: str = "speechbrain/spkrec-ecapa-voxceleb", batch_size: int = 8, **kw):
         super().__init__(batch_size=batch_size, **kw)
-        self.model_id = model
-        self._model = None
+        self._init_model(model)
 
-    def _settings(self):
-        return {"model": self.model_id}
-
-    def load(self):
-        if self._model is None:
-            self._model = load_encoder_classifier(self.model_id, self.device)
-        return self
+    def _load_model(self):
+        return load_encoder_classifier(self.model_id, self.device)
 
     def embed(self, waves):
         import torch
