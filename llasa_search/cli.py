@@ -34,16 +34,21 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
                    help="at most this many sequences per LM forward (bounds GPU memory; results do not change)")
 
 
+def _parse_value(value: str):
+    """JSON when it parses (numbers, lists, null), else the plain string."""
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
 def _parse_options(pairs) -> dict:
     out = {}
     for item in pairs or []:
         if "=" not in item:
             raise LlasaSearchError(f"strategy option '{item}' is not KEY=VALUE")
         key, value = item.split("=", 1)
-        try:
-            out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.strip()] = value
+        out[key.strip()] = _parse_value(value)
     return out
 
 
@@ -55,7 +60,7 @@ def _parse_verifier_options(pairs) -> dict:
         name, dot, key = name_key.partition(".")
         if not sep or not dot or not name or not key:
             raise LlasaSearchError(f"verifier option '{item}' is not NAME.KEY=VALUE (e.g. whisper.model=/models/wv3)")
-        out.setdefault(name.strip(), {})[key.strip()] = _parse_options([f"k={value}"])["k"]
+        out.setdefault(name.strip(), {})[key.strip()] = _parse_value(value)
     return out
 
 
