@@ -8,22 +8,22 @@ best_of_n pools (records with pool: true) are expanded into one row per n in poo
 metrics of best-of-n over all n-subsets of the pool (bestofn.py); the selector's order is the strategy's search
 verifiers, lexicographically, as the executor chose. Their compute is scaled from the pool: candidates = n,
 generated_tokens and wall_s = n / N of the pool's (marked from_pool = True).
+
+Failed metrics follow a named policy (failures.py: worst by default, drop, error); "f:<verifier>" is 1.0 where the
+verifier failed on the row's output (for pool rows: the probability that the chosen candidate's metric failed), so
+tables count failures instead of silently averaging fewer utterances.
 """
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .bestofn import selection_weights
+from .failures import (DEFAULT_POLICY, FailedMetricError, check_policy, describe, finite, is_failed,
+                       worst_value)
 from .names import verifier_kind
-from .store import ResultStore
-
-
-def load_records(results_dir: str | Path) -> list[dict]:
-    return ResultStore(results_dir).records()
 
 
 def _num(x) -> bool:
@@ -77,18 +77,57 @@ def lexicographic_scores(cands: list[dict], verifiers: list[str]) -> np.ndarray:
     return np.array([rank[k] for k in keys], dtype=float)
 
 
-def expand_pool(rec: dict, ties: str = "random") -> list[dict]:
+class _Scorer:
+    """Metrics of one output as frame columns, with the failure policy applied (failures.py)."""
+
+    def __init__(self, records: list[dict], policy: str):
+        self.policy = check_policy(policy)
+        self.reported: dict[str, set[str]] = {}     # verifier -> metric keys it gives when it works
+        for rec in records:
+            for out in [rec, *(rec.get("candidates") or [])]:
+                for v, m in (out.get("metrics") or {}).items():
+                    if not is_failed(m, verifier_kind(v)):
+                        self.reported.setdefault(v, set()).update(k.split(":", 2)[2] for k in flat_metrics({v: m}))
+
+    def metrics(self, rec: dict, metrics: dict) -> dict[str, float]:
+        item = rec.get("item") or {}
+        out: dict[str, float] = {}
+        for v in dict.fromkeys([*(rec.get("evaluation_verifiers") or []), *(metrics or {})]):
+            m, kind = (metrics or {}).get(v), verifier_kind(v)
+            failed = m is None or is_failed(m, kind)
+            out[f"f:{v}"] = float(failed)
+            if not failed:
+                out.update(flat_metrics({v: m}))
+                continue
+            if self.policy == "error":
+                raise FailedMetricError(describe(rec, v, m) + "; choose --failure-policy worst or drop to report it")
+            if self.policy == "worst":
+                keys = self.reported.get(v) or ({"wer", "errors", "ref_len"} if kind == "asr" else {"score"})
+                for k in keys:
+                    w = worst_value(kind, k, m, item.get("text", ""), item.get("language", "en"))
+                    if w is not None:
+                        out[f"m:{v}:{k}"] = w
+        return out
+
+    def search_scores(self, scores: dict) -> dict[str, float]:
+        out = {}
+        for v, x in (scores or {}).items():
+            if _num(x):
+                w = worst_value(verifier_kind(v), "score", {}, "", "en") if self.policy == "worst" else None
+                out[f"s:{v}"] = float(x) if finite(x) else (w if w is not None else math.nan)
+        return out
+
+
+def expand_pool(rec: dict, ties: str = "random", scorer: _Scorer | None = None) -> list[dict]:
     cands = rec.get("candidates") or []
     N = len(cands)
     if N == 0:
         raise ValueError(f"pool record {rec['utt_id']}/{rec['config_name']} has no candidates")
+    scorer = scorer or _Scorer([rec], DEFAULT_POLICY)
     sv = list(rec.get("search_verifiers") or [])
     s = lexicographic_scores(cands, sv) if sv else np.zeros(N)
-    per_cand = [flat_metrics(c.get("metrics") or {}) for c in cands]
-    for c, pc in zip(cands, per_cand):
-        for v, x in (c.get("search_scores") or {}).items():
-            if _num(x):
-                pc[f"s:{v}"] = float(x)
+    per_cand = [{**scorer.metrics(rec, c.get("metrics") or {}), **scorer.search_scores(c.get("search_scores"))}
+                for c in cands]
     cols = sorted(set().union(*per_cand))
     base = _base_row(rec)
     rows = []
@@ -107,17 +146,17 @@ def expand_pool(rec: dict, ties: str = "random") -> list[dict]:
     return rows
 
 
-def records_frame(records: list[dict], ties: str = "random") -> pd.DataFrame:
+def records_frame(records: list[dict], ties: str = "random", failure_policy: str = DEFAULT_POLICY) -> pd.DataFrame:
+    """One row per record (pools: per n), failed metrics handled by `failure_policy` (failures.py)."""
+    scorer = _Scorer(records, failure_policy)
     rows = []
     for rec in records:
         if rec.get("pool") and rec.get("candidates"):
-            rows.extend(expand_pool(rec, ties))
+            rows.extend(expand_pool(rec, ties, scorer))
             continue
         row = _base_row(rec)
-        row.update(flat_metrics(rec.get("metrics") or {}))
-        for v, x in (rec.get("search_scores") or {}).items():
-            if _num(x):
-                row[f"s:{v}"] = float(x)
+        row.update(scorer.metrics(rec, rec.get("metrics") or {}))
+        row.update(scorer.search_scores(rec.get("search_scores")))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -126,3 +165,7 @@ def per_utterance(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     """Average over seeds within each utterance (the bootstrap resamples utterances)."""
     keys = ["dataset", "model", "strategy", "budget_unit", "budget", "utt_id"]
     return df.groupby(keys, sort=False)[cols].mean().reset_index()
+
+
+__all__ = ["records_frame", "flat_metrics", "expand_pool", "per_utterance", "lexicographic_scores",
+           "FailedMetricError"]

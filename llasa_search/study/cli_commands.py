@@ -57,6 +57,9 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--ties", choices=["random", "first"], default="random",
                    help="tie rule of the best-of-n estimator for pools")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples for confidence intervals")
+    p.add_argument("--failure-policy", choices=["worst", "drop", "error"], default="worst",
+                   help="failed metrics: worst (count as WER 100%%, SIM 0; default), drop (leave out of means), "
+                        "error (stop); the tables count failures either way")
     p.set_defaults(func=cmd_report)
     return p
 
@@ -66,7 +69,7 @@ def cmd_report(args) -> int:
 
     try:
         paths = make_report(args.results, args.out, x_axes=tuple(x.strip() for x in args.x.split(",") if x.strip()),
-                            ties=args.ties, n_boot=args.n_boot)
+                            ties=args.ties, n_boot=args.n_boot, failure_policy=args.failure_policy)
     except (FileNotFoundError, ValueError) as e:
         print(f"llasa-search report: error: {e}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .aggregate import records_frame
 from .atomic import atomic_write_text
+from .failures import DEFAULT_POLICY, POLICY_TEXT
 from .plots import X_AXES, overopt_pairs, overopt_plot, scaling_plot
 from .store import ResultStore, StoreCorruptionWarning
 from .tables import compute_table, metric_specs, to_markdown, write_tables
@@ -22,7 +23,7 @@ def _slug(s: str) -> str:
 
 
 def make_report(results_dir, out_dir, x_axes=("candidates", "generated_tokens", "wall_s"), ties: str = "random",
-                n_boot: int = 2000, formats=("png", "pdf")) -> dict:
+                n_boot: int = 2000, formats=("png", "pdf"), failure_policy: str = DEFAULT_POLICY) -> dict:
     bad = [x for x in x_axes if x not in X_AXES]
     if bad:
         raise ValueError(f"unknown x axis {bad}; choose from {list(X_AXES)}")
@@ -36,7 +37,7 @@ def make_report(results_dir, out_dir, x_axes=("candidates", "generated_tokens", 
     if not records:
         raise ValueError(f"{results_dir} holds no valid records: run a sweep into it first "
                          f"(store check: {store.report.summary()})")
-    df = records_frame(records, ties)
+    df = records_frame(records, ties, failure_policy)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "data.csv", df.to_csv(index=False))
     long = compute_table(df, n_boot=n_boot)
@@ -50,7 +51,8 @@ def make_report(results_dir, out_dir, x_axes=("candidates", "generated_tokens", 
             base = out / "overopt" / f"{_slug(ds)}__{_slug(strategy)}__{_slug(sv)}__vs__{_slug(ev)}"
             paths["overopt"] += overopt_plot(df, ds, strategy, sv, ev, col, base, formats, n_boot)
     lines = [f"# Report for {results_dir}", "", f"Store: {store.report.summary()}", "",
-             f"Best-of-n pools: exact expected best-of-n over all subsets (ties: {ties}).", "", "## Table", "",
+             f"Best-of-n pools: exact expected best-of-n over all subsets (ties: {ties}).", "",
+             f"Failed metrics (failure policy `{failure_policy}`): {POLICY_TEXT[failure_policy]}", "", "## Table", "",
              to_markdown(long), "## Figures", ""]
     lines += [f"- {p.relative_to(out)}" for p in paths["scaling"] + paths["overopt"] if p.suffix == ".png"]
     if not paths["overopt"]:

@@ -83,10 +83,12 @@ def test_rows_and_columns(folder):
     _, out, _, _ = folder
     wide = pd.read_csv(out / "table.csv")
     assert list(zip(wide["strategy"], wide["budget"])) == [("base", 1), ("bon", 1), ("bon", 2), ("bon", 4)]
-    for col in ("en WER", "en WER corpus", "en SIM", "zh CER", "zh CER corpus", "zh SIM", "en WER lo", "zh SIM hi"):
+    for col in ("en WER", "en WER corpus", "en SIM (sim_wavlm_ecapa)", "zh CER", "zh CER corpus",
+                "zh SIM (sim_wavlm_ecapa)", "en WER lo", "zh SIM (sim_wavlm_ecapa) hi"):
         assert col in wide.columns
     md = (out / "table.md").read_text().splitlines()
-    assert md[0].startswith("| Model | Strategy | Budget | en WER ↓ | en WER corpus ↓ | en SIM ↑ | zh CER ↓")
+    assert md[0].startswith("| Model | Strategy | Budget | n | en WER ↓ | en WER corpus ↓ | en SIM (sim_wavlm_ecapa) ↑ | zh CER ↓")
+    assert md[0].endswith("| Failed |") and "| m1 | base | 1 candidate | 6 |" in md[2]
     assert len([ln for ln in md if ln.startswith("| m1 |")]) == 4
     tex = (out / "table.tex").read_text()
     assert r"\begin{tabular}" in tex and r"\multicolumn{3}{c}{en}" in tex and tex.count(r"\\") >= 6
@@ -101,13 +103,13 @@ def test_numbers_match_direct_computation(folder):
     assert wide.loc[("base", 1), "en WER"] == pytest.approx(100 * per_utt.mean())
     per_utt_err = b.groupby("utt")[["err", "ref"]].mean()
     assert wide.loc[("base", 1), "en WER corpus"] == pytest.approx(100 * per_utt_err["err"].sum() / per_utt_err["ref"].sum())
-    assert wide.loc[("base", 1), "en SIM"] == pytest.approx(b.groupby("utt")["sim"].mean().mean())
+    assert wide.loc[("base", 1), "en SIM (sim_wavlm_ecapa)"] == pytest.approx(b.groupby("utt")["sim"].mean().mean())
     assert wide.loc[("base", 1), "en WER lo"] <= wide.loc[("base", 1), "en WER"] <= wide.loc[("base", 1), "en WER hi"]
     for n in (1, 2, 4):
         pools = [p for p in truth["pool"] if p[0] == "en"]
         want_sim = np.mean([expected_best_of_n(s, v, [n])[0] for _, s, v, _ in pools])
         want_wer = 100 * np.mean([expected_best_of_n(s, w, [n])[0] for _, s, _, w in pools])
-        assert wide.loc[("bon", n), "en SIM"] == pytest.approx(want_sim)
+        assert wide.loc[("bon", n), "en SIM (sim_wavlm_ecapa)"] == pytest.approx(want_sim)
         assert wide.loc[("bon", n), "en WER"] == pytest.approx(want_wer)
         # every candidate has ref_len 10, so corpus WER of expected errors equals mean WER here
         assert wide.loc[("bon", n), "en WER corpus"] == pytest.approx(want_wer)
