@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import zlib
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import ClassVar, Sequence
 
+from ..compute import CANDIDATES, COMPUTE_UNITS
 from ..errors import ConfigError
 from ..generation.rng import derive_seed
 
-
-BUDGET_UNITS = ("generated_tokens", "forwarded_tokens")
+BUDGET_UNITS = COMPUTE_UNITS   # units of `budget_tokens` (a candidate budget is mapped onto options instead)
 
 
 @dataclasses.dataclass
@@ -65,8 +65,27 @@ class StrategyConfig:
 
 
 class Strategy(ABC):
+    """A search strategy. Besides `search`, a strategy says what a budget means for it, so sweeps need no
+    per-strategy code (a new strategy is one module plus one `register` line):
+
+    - `budget_options`: options a budget in candidates sets, in the order it fills them. The budget is the number
+      of candidates (children per step for tree search) = the product of these options; it sets the first one the
+      user left unset to budget // (product of the others). Empty: the strategy makes one candidate (budget 1).
+    - `budget_units`: units its budgets may be in. Compute units go to the config as `budget_tokens` +
+      `budget_unit`, which the strategy itself must spend (see `budget_spent`).
+    - `compute_budget_defaults`: options set (unless given) when the budget is in a compute unit.
+    - `verifier_slots`: options the search verifiers fill, in order; a slot ending in "*" takes the rest as a list.
+    - `pooled`: a budget of n candidates is n independent samples chosen by the `verifiers` option with a
+      `selection` rule, so a sweep may draw max(budgets) once and read smaller budgets from that pool (the exact
+      best-of-n estimator of study/bestofn.py).
+    """
     name: ClassVar[str] = "strategy"
     config_class: ClassVar[type] = StrategyConfig
+    budget_options: ClassVar[tuple[str, ...]] = ()
+    budget_units: ClassVar[tuple[str, ...]] = (CANDIDATES, *COMPUTE_UNITS)
+    compute_budget_defaults: ClassVar[dict] = {}
+    verifier_slots: ClassVar[tuple[str, ...]] = ()
+    pooled: ClassVar[bool] = False
 
     def __init__(self, config: StrategyConfig | dict | None = None):
         if not isinstance(config, StrategyConfig):
@@ -81,6 +100,69 @@ class Strategy(ABC):
 
     def required_verifiers(self) -> list[str]:
         return []
+
+    # -- what a budget means for this strategy ------------------------------------------------------------------
+    @classmethod
+    def options_for_budget(cls, budget: int, unit: str, options: dict | None = None,
+                           verifiers: Sequence[str] = ()) -> tuple[dict, dict]:
+        """(options, set_by_budget): the config options one budget runs with. `options` given explicitly are
+        kept; the budget fills the rest (see the class docstring). Raises ConfigError saying what to change."""
+        opts = dict(options or {})
+        if unit not in cls.budget_units:
+            raise ConfigError(f"{cls.name} takes budgets in {list(cls.budget_units)}, not {unit}")
+        cls.fill_verifiers(opts, verifiers)
+        if unit != CANDIDATES:
+            if "budget_tokens" in opts:
+                raise ConfigError("budget_tokens is set by the budget; remove it from options")
+            for k, v in cls.compute_budget_defaults.items():
+                opts.setdefault(k, v)
+            opts["budget_tokens"], opts["budget_unit"] = int(budget), unit
+            return opts, {"budget_tokens": int(budget)}
+        return opts, cls.candidate_options(int(budget), opts)
+
+    @classmethod
+    def candidate_options(cls, budget: int, opts: dict, required: bool = True) -> dict:
+        """Set the first unset `budget_options` entry from a budget in candidates (in place); -> what it set.
+        `required`: a budget that changes nothing is an error."""
+        names = cls.budget_options
+        if not names:
+            if budget != 1:
+                raise ConfigError(f"{cls.name} makes one candidate; its budgets must be [1], got {budget}")
+            return {}
+        free = [o for o in names if o not in opts]
+        if not free:
+            if required:
+                raise ConfigError(f"options fix {list(names)}, which are set by the budget here, so the budget "
+                                  f"changes nothing; leave one of them out (remove options.{names[0]})")
+            return {}
+        defaults = {f.name: f.default for f in dataclasses.fields(cls.config_class)}
+        fixed = 1
+        for o in names:
+            if o != free[0]:
+                fixed *= int(opts.get(o, defaults.get(o, 1)))
+        if budget < fixed:
+            others = ", ".join(o for o in names if o != free[0])
+            raise ConfigError(f"budget {budget} is below the {fixed} candidates per step the fixed options ({others}) "
+                              f"already make; use budgets >= {fixed}")
+        opts[free[0]] = budget // fixed
+        return {free[0]: budget // fixed}
+
+    @classmethod
+    def fill_verifiers(cls, opts: dict, verifiers: Sequence[str]) -> None:
+        """Search verifiers, in order, fill `verifier_slots` the options leave unset (in place)."""
+        verifiers = list(verifiers)
+        slots = cls.verifier_slots
+        if slots and not slots[-1].endswith("*") and len(verifiers) > len(slots):
+            raise ConfigError(f"{cls.name} uses {len(slots)} search verifier(s) ({', '.join(slots)}), "
+                              f"got {verifiers}")
+        for i, slot in enumerate(slots):
+            if slot.endswith("*"):
+                rest = verifiers[i:]
+                if rest and slot[:-1] not in opts:
+                    opts[slot[:-1]] = rest
+                return
+            if i < len(verifiers) and slot not in opts:
+                opts[slot] = verifiers[i]
 
 
 def request_seed(seed: int, request_id: str) -> int:

@@ -69,6 +69,8 @@ def finish_tree(ctx, strategy, requests, seed, outcome, final_verifiers, selecti
 @register("beam")
 class BeamSearch(Strategy):
     config_class = BeamConfig
+    budget_options = ("expansions", "beam_width")   # candidates per step = beam_width * expansions
+    verifier_slots = ("prm_verifier", "final_verifiers*")
 
     def required_verifiers(self):
         return [self.config.prm_verifier, *self.config.final_verifiers]

@@ -31,6 +31,10 @@ class BestOfNConfig(StrategyConfig):
 @register("best_of_n")
 class BestOfN(Strategy):
     config_class = BestOfNConfig
+    budget_options = ("n",)
+    compute_budget_defaults = {"n": 4}   # wave size under a compute budget
+    verifier_slots = ("verifiers*",)
+    pooled = True
 
     def required_verifiers(self):
         return list(self.config.verifiers)

@@ -28,6 +28,8 @@ class DVTSConfig(BeamConfig):
 @register("dvts")
 class DVTS(Strategy):
     config_class = DVTSConfig
+    budget_options = ("subtrees", "expansions", "beam_width")   # per step: subtrees * beam_width * expansions
+    verifier_slots = ("prm_verifier", "final_verifiers*")
 
     def required_verifiers(self):
         return [self.config.prm_verifier, *self.config.final_verifiers]

@@ -19,6 +19,8 @@ class SamplingStrategyConfig(StrategyConfig):
 @register("sampling")
 class SamplingStrategy(Strategy):
     config_class = SamplingStrategyConfig
+    budget_units = ("candidates",)   # one sample: nothing to spend a compute budget on
+    verifier_slots = ("score_with*",)
 
     def required_verifiers(self):
         return list(self.config.score_with)

@@ -65,6 +65,18 @@ class StagedConfig(StrategyConfig):
 @register("staged")
 class Staged(Strategy):
     config_class = StagedConfig
+    budget_options = ("expansions", "beam_width")   # the prefix search, as beam
+    verifier_slots = ("prm_verifier", "orm_verifier")
+
+    @classmethod
+    def candidate_options(cls, budget, opts, required=True):
+        """Prefix search as beam from the budget, and n_final = budget // 2 completions (half the budget for the
+        ORM's completions) unless n_final is given; n_final = budget when the prefix options are all fixed."""
+        set_by = {}
+        if "n_final" not in opts:
+            free = any(o not in opts for o in cls.budget_options)
+            opts["n_final"] = set_by["n_final"] = max(1, budget // 2) if free else budget
+        return {**set_by, **super().candidate_options(budget, opts, required=required and not set_by)}
 
     def required_verifiers(self):
         return [self.config.prm_verifier] + ([self.config.orm_verifier] if self.config.orm_verifier else [])

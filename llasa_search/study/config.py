@@ -148,6 +148,8 @@ TOP_KEYS = {"name", "models", "datasets", "strategies", "evaluation", "seeds", "
 
 
 def parse_config(d: dict, source: str | None = None) -> SweepConfig:
+    from llasa_search.search import strategy_class
+
     from .datasets import DATASET_LOADERS, loader_options
 
     _check_keys(d, TOP_KEYS, "top level", {"models", "datasets", "strategies", "evaluation"})
@@ -198,11 +200,13 @@ def parse_config(d: dict, source: str | None = None) -> SweepConfig:
                     {"strategy"})
         if s["strategy"] not in skn:
             _fail(f"{w}.strategy", f"unknown strategy {s['strategy']!r}; known: {sorted(skn)}")
+        strat = strategy_class(s["strategy"])
+        one_candidate = not strat.budget_options   # e.g. sampling: its only budget is one candidate
         if "budget" in s and "budgets" in s:
             _fail(w, "give budget (one value) or budgets (a list), not both")
         budgets = s.get("budgets", [s["budget"]] if "budget" in s else None)
         if budgets is None:
-            budgets = [1] if s["strategy"] == "sampling" else None
+            budgets = [1] if one_candidate else None
         if not isinstance(budgets, list) or not budgets or not all(isinstance(b, int) and not isinstance(b, bool)
                                                                    and b > 0 for b in budgets):
             _fail(f"{w}.budgets", f"expected a non-empty list of positive integers, got {budgets!r}")
@@ -212,11 +216,11 @@ def parse_config(d: dict, source: str | None = None) -> SweepConfig:
         if unit not in BUDGET_UNITS:
             _fail(f"{w}.budget_unit", f"{unit!r} unknown; choose one of {list(BUDGET_UNITS)}")
         sv = _name_list(s.get("verifiers"), f"{w}.verifiers", vknown, "verifier") or default_sv
-        if s["strategy"] != "sampling" and not sv:
+        if not one_candidate and not sv:
             _fail(f"{w}.verifiers", f"strategy {s['strategy']!r} needs search verifiers (here or in search_verifiers)")
         pool = bool(s.get("pool", False))
-        if pool and (s["strategy"] != "best_of_n" or unit != "candidates"):
-            _fail(f"{w}.pool", "pool: true is for best_of_n with budget_unit: candidates only")
+        if pool and (not strat.pooled or unit != "candidates"):
+            _fail(f"{w}.pool", "pool: true is for best_of_n (a pooled strategy) with budget_unit: candidates only")
         opts = s.get("options") or {}
         if not isinstance(opts, dict):
             _fail(f"{w}.options", f"expected a mapping of strategy options, got {opts!r}")

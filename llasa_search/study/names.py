@@ -1,55 +1,68 @@
 """Names the study pipeline accepts: strategies, budget units, verifiers and what each verifier measures.
 
-Strategies and verifiers are pluggable: names registered in llasa_search.search (when it offers
-`available_strategies()`) and in verifiers.registry are accepted as well as the built-in lists below.
+Strategies come from llasa_search.search's registry and verifiers from verifiers.registry (plus the executors' local
+scorers), so a newly registered strategy or verifier needs no edit here.
 """
 from __future__ import annotations
 
-BUILTIN_STRATEGIES = ("sampling", "best_of_n", "beam", "dvts", "staged")
-BUDGET_UNITS = ("candidates", "generated_tokens", "forwarded_tokens")
+from ..compute import BUDGET_UNITS  # noqa: F401  (re-exported: the config checks budget units against it)
 
-# verifier name -> kind. asr: WER/CER metrics; sim: speaker similarity to the prompt; emotion: emotion similarity.
-VERIFIER_KINDS = {
-    "whisper": "asr", "pocketsphinx": "asr", "paraformer_zh": "asr",
-    "sim_resemblyzer": "sim", "sim_ecapa": "sim", "sim_wavlm_xvector": "sim", "sim_wavlm_ecapa": "sim",
-    "emotion2vec": "emotion", "emotion_hf": "emotion", "emotion_speechbrain": "emotion",
-    # light local scorers used by the offline espeak executor (llasa_search/study/executors/local_verifiers.py)
-    "mel_sim": "sim", "duration": "other",
-}
+# Report vocabulary of a verifier's `kind` class attribute: tables and plots group metrics by these labels.
+_REPORT_KIND = {"content": "asr", "speaker": "sim", "emotion": "emotion", "other": "other"}
 
 
 def known_strategies() -> set[str]:
-    names = set(BUILTIN_STRATEGIES)
-    try:
-        from llasa_search import search as _search
+    from llasa_search.search import available_strategies
 
-        fn = getattr(_search, "available_strategies", None)
-        if callable(fn):
-            names |= set(fn())
-    except Exception:
-        pass
-    return names
+    return set(available_strategies())
+
+
+def _local_verifiers() -> dict:
+    from .executors.local_verifiers import LOCAL_VERIFIERS
+
+    return LOCAL_VERIFIERS
 
 
 def known_verifiers() -> set[str]:
-    names = set(VERIFIER_KINDS)
-    try:
-        from verifiers import registry as _reg
+    """Names only (no verifier module is imported: importing them all takes seconds)."""
+    from verifiers import registry
 
-        names |= set(getattr(_reg, "_BUILTIN", {})) | set(getattr(_reg, "_REGISTRY", {}))
+    names = getattr(registry, "verifier_names", None)
+    listed = names() if callable(names) else set(getattr(registry, "_BUILTIN", {})) | set(registry._REGISTRY)
+    return set(_local_verifiers()) | set(listed)
+
+
+def _verifier_class(name: str):
+    """The verifier's class, without constructing it (None if unknown)."""
+    local = _local_verifiers()
+    if name in local:
+        return local[name]
+    from verifiers import registry
+
+    lookup = getattr(registry, "verifier_class", None)  # public accessor (verifiers' metadata contract)
+    if lookup is None:
+        return None
+    try:
+        return lookup(name)
     except Exception:
-        pass
-    return names
+        return None
 
 
 def verifier_kind(name: str) -> str:
-    if name in VERIFIER_KINDS:
-        return VERIFIER_KINDS[name]
+    """"asr" (content), "sim" (speaker), "emotion" or "other", from the verifier class's `kind` attribute."""
+    kind = getattr(_verifier_class(name), "kind", None)
+    if kind in _REPORT_KIND:
+        return _REPORT_KIND[kind]
+    return _guess_kind(name)
+
+
+def _guess_kind(name: str) -> str:
+    """Fallback for verifier classes that do not declare `kind` yet (or names no registry knows)."""
     low = name.lower()
-    if low.startswith("sim"):
+    if low.startswith("sim") or low == "mel_sim":
         return "sim"
     if "emotion" in low:
         return "emotion"
-    if any(t in low for t in ("asr", "whisper", "wer", "paraformer")):
+    if any(t in low for t in ("asr", "whisper", "wer", "paraformer", "pocketsphinx")):
         return "asr"
     return "other"

@@ -45,6 +45,7 @@ def log_mel_stats(x: np.ndarray, sr: int = 16000, n_fft: int = 512, hop: int = 1
 class MelSimVerifier(BatchedVerifier):
     """Speaker-ish similarity from log-mel statistics (offline stand-in for a speaker encoder)."""
     name = "mel_sim"
+    kind = "speaker"
     supports_partial = True
     worst_score = -1.0
 
@@ -72,6 +73,7 @@ class MelSimVerifier(BatchedVerifier):
 class DurationVerifier(BatchedVerifier):
     """Length plausibility for the text: -|log(duration / (characters / 14 per second))|."""
     name = "duration"
+    kind = "other"
     worst_score = float("-inf")
     chars_per_second = 14.0
 

@@ -7,27 +7,15 @@ Per batch of jobs that share (model, strategy config, seed) the utterances are s
 `run_search_with_ledger` call. Then the chosen audio of each utterance (and, for best_of_n pools, every final
 candidate) is scored by the config's evaluation verifiers, which never guided the search (unless allow_overlap).
 
-How a budget (unit: candidates = full-utterance equivalents) becomes strategy options. The budget sets the first option
-of the strategy's list below that the config's `options` leave unset; options given explicitly are kept:
-  sampling   budget must be 1 (one sample).
-  best_of_n  n = budget.
-  beam       children per step = beam_width * expansions = budget: expansions = budget // beam_width
-             (or beam_width = budget // expansions when expansions is given).
-  dvts       children per step = subtrees * beam_width * expansions = budget: subtrees = budget // (beam_width *
-             expansions) (or expansions, then beam_width, when subtrees is given).
-  staged     prefix search as beam (expansions, else beam_width, from the budget) and n_final = max(1, budget // 2)
-             completions unless n_final is given (half the budget for the prefix, half for the ORM's completions).
-A strategy whose every budget-driven option is fixed is an error (its budgets would all run the same search).
-Token budget units (generated_tokens, forwarded_tokens) go to the strategy as `budget_tokens` + `budget_unit` (a
-per-utterance cap each strategy spends as its docstring says: best_of_n draws waves of `n` (default 4 here) until the
-budget is spent; beam/dvts/staged stop branching once it is spent); the strategy's own options stay as given. Pools
-need a candidate budget.
-
-Search verifiers (StrategySpec.verifiers, in order) fill the strategy's verifier options when those are unset:
-best_of_n `verifiers` (lexicographic selection for pools, as the report's best-of-n estimator assumes); beam/dvts
-`prm_verifier` = first, `final_verifiers` = the rest; staged `prm_verifier` = first, `orm_verifier` = second;
-sampling `score_with` = all (they only measure the sample). Options temperature, top_p, top_k, repetition_penalty and
-min_new_tokens go to the sampler (SamplingConfig), the rest to the strategy's config class, which rejects unknown names.
+What a budget means is the strategy's own business (`Strategy.options_for_budget` in llasa_search/search/base.py
+and the class attributes of each strategy): a budget in candidates sets the strategy's `budget_options` (n for
+best_of_n, expansions or beam_width for beam, ...); a compute budget (generated_tokens, forwarded_tokens, flops)
+becomes `budget_tokens` + `budget_unit`, which the strategy spends as its docstring says. The config's search
+verifiers fill the strategy's `verifier_slots` in order (e.g. beam: prm_verifier, then final_verifiers). Options
+given explicitly are kept. Pools (`pool: true`) need a strategy with `pooled = True` (best_of_n) and candidate
+budgets; with several verifiers they choose lexicographically, as the report's best-of-n estimator assumes.
+Options temperature, top_p, top_k, repetition_penalty and min_new_tokens go to the sampler (SamplingConfig), the
+rest to the strategy's config class, which rejects unknown names.
 
 Ledger written to the record (keys as records.py documents): the search's own per-utterance costs; `time_s` holds the
 search's wall time per component (batch time shared out by generated tokens), `prepare` (prompt encoding, done once
@@ -43,7 +31,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -55,9 +43,6 @@ from .local_verifiers import make_verifier
 log = logging.getLogger(__name__)
 
 SAMPLING_KEYS = ("temperature", "top_p", "top_k", "repetition_penalty", "min_new_tokens")
-# budget-driven options, in the order the budget fills them (see the module docstring)
-BUDGET_OPTIONS = {"beam": ("expansions", "beam_width"), "dvts": ("subtrees", "expansions", "beam_width"),
-                  "staged": ("expansions", "beam_width")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,33 +57,22 @@ class PlannedSearch:
         return json.dumps([self.strategy, self.options, self.sampling], sort_keys=True, default=str)
 
 
-def _defaults(strategy: str) -> dict:
-    from llasa_search.search import strategy_class
-
-    cls = strategy_class(strategy).config_class
-    out = {}
-    for f in dataclasses.fields(cls):
-        if f.default is not dataclasses.MISSING:
-            out[f.name] = f.default
-        elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-            out[f.name] = f.default_factory()  # type: ignore[misc]
-    return out
-
-
 def plan_search(spec: StrategySpec, budget: int) -> PlannedSearch:
-    """Strategy options for one budget (see the module docstring); raises ConfigError with the strategy's name."""
+    """Strategy options for one budget: the strategy class maps the budget (`Strategy.options_for_budget`); this
+    splits off the sampler options and checks the result. Raises ConfigError naming the strategy."""
+    from llasa_search.compute import CANDIDATES
     from llasa_search.errors import LlasaSearchError
     from llasa_search.search import strategy_class
 
     where = f"strategy {spec.name!r} ({spec.strategy})"
-    token_budget = spec.budget_unit != "candidates"
-    if token_budget and (spec.pool or spec.strategy == "sampling"):
-        raise ConfigError(f"{where}: a {'pool' if spec.pool else 'sampling run'} needs budgets in candidates, "
-                          f"not {spec.budget_unit}")
     try:
-        cls = strategy_class(spec.strategy).config_class
+        strat = strategy_class(spec.strategy)
     except (KeyError, ValueError, LlasaSearchError) as e:
         raise ConfigError(f"{where}: {e}") from None
+    cls = strat.config_class
+    if spec.pool and not (strat.pooled and spec.budget_unit == CANDIDATES):
+        raise ConfigError(f"{where}: a pool needs a pooled strategy (best_of_n) with budgets in candidates, not "
+                          f"{spec.budget_unit}")
     opts = dict(spec.options)
     sampling = {k: opts.pop(k) for k in SAMPLING_KEYS if k in opts}
     names = {f.name for f in dataclasses.fields(cls)}
@@ -106,76 +80,13 @@ def plan_search(spec: StrategySpec, budget: int) -> PlannedSearch:
     if unknown:
         raise ConfigError(f"{where}: unknown option(s) {unknown}; {cls.__name__} takes {sorted(names)}, and the "
                           f"sampler takes {list(SAMPLING_KEYS)}")
-    defaults = _defaults(spec.strategy)
-    sv = list(spec.verifiers)
-    kind = spec.strategy
-    set_by: dict[str, Any] = {}
-    b = int(budget)
-    if token_budget:
-        if "budget_tokens" in opts:
-            raise ConfigError(f"{where}: budget_tokens is set by the budget; remove it from options")
-        opts["budget_tokens"] = set_by["budget_tokens"] = b
-        opts["budget_unit"] = spec.budget_unit
-        if kind == "best_of_n":
-            opts.setdefault("n", 4)  # wave size
-            opts.setdefault("verifiers", sv)
-        elif kind in ("beam", "dvts", "staged"):
-            if sv and "prm_verifier" not in opts:
-                opts["prm_verifier"] = sv[0]
-            if len(sv) > 1:
-                key = "orm_verifier" if kind == "staged" else "final_verifiers"
-                opts.setdefault(key, sv[1] if kind == "staged" else sv[1:])
-    elif kind == "sampling":
-        if b != 1:
-            raise ConfigError(f"{where}: sampling draws one sample; its budgets must be [1], got {list(spec.budgets)}")
-        if sv and "score_with" not in opts:
-            opts["score_with"] = sv
-    elif kind == "best_of_n":
-        if "n" in opts:
-            raise ConfigError(f"{where}: n is set by the budget (n = budget); remove options.n")
-        opts["n"] = set_by["n"] = b
-        if "verifiers" not in opts:
-            opts["verifiers"] = sv
-        if spec.pool and len(opts["verifiers"]) > 1 and "selection" not in opts:
-            opts["selection"] = {"rule": "lexicographic"}  # what the report's pool estimator assumes
-    elif kind in BUDGET_OPTIONS:
-        if kind in ("beam", "dvts"):
-            if sv and "prm_verifier" not in opts:
-                opts["prm_verifier"] = sv[0]
-            if len(sv) > 1 and "final_verifiers" not in opts:
-                opts["final_verifiers"] = sv[1:]
-        else:
-            if sv and "prm_verifier" not in opts:
-                opts["prm_verifier"] = sv[0]
-            if len(sv) > 1 and "orm_verifier" not in opts:
-                opts["orm_verifier"] = sv[1]
-            if len(sv) > 2:
-                raise ConfigError(f"{where}: staged uses two search verifiers (PRM, ORM), got {sv}")
-        free = [o for o in BUDGET_OPTIONS[kind] if o not in opts]
-        if kind == "staged" and "n_final" not in opts:
-            opts["n_final"] = set_by["n_final"] = max(1, b // 2) if free else b
-        if free:
-            target = free[0]
-            fixed = 1
-            for o in BUDGET_OPTIONS[kind]:
-                if o != target:
-                    fixed *= int(opts.get(o, defaults.get(o, 1)))
-            if b < fixed:
-                raise ConfigError(f"{where}: budget {b} is below the {fixed} children per step the fixed options "
-                                  f"({', '.join(o for o in BUDGET_OPTIONS[kind] if o != target)}) already make; use "
-                                  f"budgets >= {fixed}")
-            opts[target] = set_by[target] = b // fixed
-        elif not set_by:
-            raise ConfigError(f"{where}: options fix {list(BUDGET_OPTIONS[kind])}"
-                              f"{' and n_final' if kind == 'staged' else ''}, so the budget changes nothing; "
-                              f"leave one of them out for the budget to set")
-    elif len(spec.budgets) > 1:
-        raise ConfigError(f"{where}: the search executor does not know how a budget maps onto {kind!r}'s options; "
-                          f"give one budget and set its options explicitly")
     try:
+        opts, set_by = strat.options_for_budget(int(budget), spec.budget_unit, opts, spec.verifiers)
+        if spec.pool and len(opts.get("verifiers") or ()) > 1 and "selection" not in opts:
+            opts["selection"] = {"rule": "lexicographic"}  # what the report's pool estimator assumes
         cls.from_dict(opts)
     except (LlasaSearchError, ValueError, TypeError) as e:
-        raise ConfigError(f"{where}, budget {b}: {e}") from None
+        raise ConfigError(f"{where}, budget {budget}: {e}") from None
     if sampling:
         from llasa_search.generation import SamplingConfig
 
@@ -183,7 +94,7 @@ def plan_search(spec: StrategySpec, budget: int) -> PlannedSearch:
             SamplingConfig(**sampling)
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{where}: sampler options {sampling}: {e}") from None
-    return PlannedSearch(kind, opts, sampling, set_by)
+    return PlannedSearch(spec.strategy, opts, sampling, set_by)
 
 
 def _ledger(own: dict) -> dict:
@@ -397,7 +308,9 @@ class SearchExecutor:
             return s
 
         cands = []
-        if plan.strategy != "sampling":
+        from llasa_search.search import strategy_class
+
+        if strategy_class(plan.strategy).budget_options:   # strategies that make one candidate list none
             for i, c in enumerate(finals):
                 info = {"uid": c.uid, "parent_uid": c.parent_uid, "lineage": c.lineage, "finished": c.finished,
                         "finish_reason": c.finish_reason, "tokens": len(c.generated_ids),
