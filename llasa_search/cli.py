@@ -116,18 +116,22 @@ def cmd_synthesize(args) -> int:
                                                    seed=args.seed, sampling=engine.sampling, chunking=args.chunk)
     result = results[0]
     write_wav(args.out, result.audio, result.sample_rate)
+    saved = {}
     if args.save_candidates:
         from .search.save import save_candidates
 
-        save_candidates(engine, result, args.save_candidates)
+        saved = save_candidates(engine, result, args.save_candidates)
     if args.trace:
         trace = result.to_trace()
         trace.update({"text": args.text, "prompt_text": args.prompt_text, "prompt_wav": args.prompt_wav,
                       "model": args.model, "codec": args.codec or ("tiny" if args.model == "tiny" else DEFAULT_CODEC), "sampling": engine.sampling.to_dict(),
                       "verifiers": {n: v.identity() for n, v in verifiers.items()},
                       "batch_ledger": batch_ledger, "total_seconds": round(time.perf_counter() - t0, 3)})
+        from .trace_json import audio_files, trace_json
+
+        trace["files"] = audio_files(args.trace, args.out, args.prompt_wav, saved)
         Path(args.trace).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.trace).write_text(json.dumps(trace, indent=1))
+        Path(args.trace).write_text(trace_json(trace), encoding="utf-8")
     led = result.ledger
     print(f"wrote {args.out}: {len(result.audio) / result.sample_rate:.2f} s; strategy {result.strategy}; "
           f"{led['candidates']} candidate(s), {led['generated_tokens']} tokens generated, "

@@ -7,7 +7,6 @@ and the trace. The tiny LLM has random weights, so the audio is noise-like: the 
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 PROMPT_TEXT = "This is the voice that the search should imitate."
@@ -23,6 +22,7 @@ def run_demo(out_dir: str, seed: int = 0) -> dict:
     from .engine import LlasaEngine, SynthesisRequest
     from .search import run_search_with_ledger
     from .search.save import save_candidates
+    from .trace_json import trace_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -36,7 +36,7 @@ def run_demo(out_dir: str, seed: int = 0) -> dict:
     [result], batch = run_search_with_ledger(engine, [request], "staged", options, seed=seed)
     write_wav(out / "best.wav", result.audio, result.sample_rate)
     finals = save_candidates(engine, result, out / "candidates")
-    (out / "trace.json").write_text(json.dumps({**result.to_trace(), "batch_ledger": batch}, indent=1))
+    (out / "trace.json").write_text(trace_json({**result.to_trace(), "batch_ledger": batch}), encoding="utf-8")
     summary = {"best": str(out / "best.wav"), "seconds": round(len(result.audio) / result.sample_rate, 2),
                "scores": result.scores, "candidates": len(finals),
                "ledger": {k: result.ledger[k] for k in ("prefilled_tokens", "forwarded_tokens", "generated_tokens")}}

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..trace_json import trace_json
 from .atomic import atomic_write_json, atomic_write_text, atomic_write_wav
 from .config import SweepConfig, load_config
 from .datasets.select import parse_shard
 from .jobs import Job, batches, expand_jobs
+from .paths import candidate_name, job_dir
 from .provenance import provenance
 from .records import JobOutput, build_record, validate_output
 from .store import ResultStore
@@ -47,16 +48,9 @@ class SweepSummary:
                 f"({self.recomputed_corrupt} of them replace corrupt/truncated records). Store: {self.store_report}")
 
 
-def _safe(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._=-]+", "_", s)
-
-
 def audio_relpath(job: Job, candidate: int | None = None) -> str:
-    base = "/".join(_safe(p) for p in job.config_name.split("/"))
-    name = f"{_safe(job.item.utt_id)}.seed{job.seed}"
-    if candidate is None:
-        return f"audio/{base}/{name}.wav"
-    return f"candidates/{base}/{name}.cand{candidate:03d}.wav"
+    """The chosen audio's (or candidate `candidate`'s) path in the results folder (layout: paths.py)."""
+    return f"{job_dir(job)}/{'chosen.wav' if candidate is None else candidate_name(candidate)}"
 
 
 def shard_jobs(jobs: list[Job], shard) -> list[Job]:
@@ -154,6 +148,6 @@ def _persist(out: Path, job: Job, o: JobOutput, wall: float, exec_name: str) -> 
             cand_paths.append(p)
     trace_path = None
     if job.output.save_traces and o.trace is not None:
-        trace_path = audio_relpath(job).replace("audio/", "traces/", 1)[:-4] + ".json"
-        atomic_write_json(out / trace_path, o.trace)
+        trace_path = f"{job_dir(job)}/trace.json"
+        atomic_write_text(out / trace_path, trace_json(o.trace))
     return build_record(job, o, audio_path, cand_paths, trace_path, wall, exec_name)

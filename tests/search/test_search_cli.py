@@ -72,7 +72,8 @@ def test_cli_saved_candidates_rescore_like_trace(tiny_dir, espeak_prompt, resemb
     assert main(argv) == 0
     trace = json.loads(trace_path.read_text())
     finals = {c["uid"]: c for c in trace["candidates"] if c["role"] == "final"}
-    wavs = {int(w.stem.split("_cand")[1].split("_")[0]): w for w in cand_dir.glob("*.wav")}
+    wavs = {int(u): trace_path.parent / f for u, f in trace["files"]["candidates"].items()}
+    assert sorted(w.name for w in cand_dir.glob("*.wav")) == [f"cand-{i:02d}.wav" for i in range(len(finals))]
     assert set(wavs) == set(finals)
     ref = load_audio(espeak_prompt["wav"])
     fresh = create_verifier("sim_resemblyzer")
