@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .base import LazyModel
 from .asr_base import ContentVerifier
-from .funasr_loading import load_funasr
+from .funasr_loading import check_funasr_model, load_funasr
 from .registry import register
 
 
@@ -15,6 +15,12 @@ from .registry import register
 class ParaformerVerifier(LazyModel, ContentVerifier):
     """FunASR paraformer-zh ASR + Seed-TTS-eval CER (optional extra `funasr`)."""
     languages = ("zh",)
+    packages = (("funasr", "pip install 'llasa-search[funasr]'"),)
+    frames_per_second = 1000 / 60    # low-frame-rate features: one frame per 60 ms
+
+    def check_available(self):
+        self._require_packages()
+        check_funasr_model(self.model_id, self.name)
 
     def __init__(self, model: str = "paraformer-zh", batch_size: int = 16, **kw):
         super().__init__(batch_size=batch_size, **kw)

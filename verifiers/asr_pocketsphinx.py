@@ -52,6 +52,10 @@ class PocketsphinxVerifier(ContentVerifier):
     """pocketsphinx English ASR + Seed-TTS-eval WER (offline; optional in-process LM from expected texts)."""
     languages = ("en",)
 
+    def check_available(self):
+        from .availability import require_package
+        require_package("pocketsphinx", self.name, "pip install 'llasa-search[offline]' (or pip install pocketsphinx)")
+
     def __init__(self, lm: str = "general", lm_texts: list[str] | None = None, max_decoders: int = 16, **kw):
         super().__init__(**kw)
         if lm not in ("general", "context"):

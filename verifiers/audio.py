@@ -1,12 +1,43 @@
-"""Audio conversion shared by all verifiers: mono float32 at a target rate, plus input checks."""
+"""Audio conversion shared by all verifiers: mono float32 at a target rate, plus input checks.
+
+An audio input is an array (any shape `to_mono_float` accepts) or a path to a sound file (read with soundfile at
+the file's own rate). A sample rate of None means "the file's rate" for paths and TARGET_SR for arrays.
+"""
 from __future__ import annotations
 
+import os
 from math import gcd
 
 import numpy as np
 from scipy.signal import resample_poly
 
 TARGET_SR = 16000
+
+
+class AudioInputError(ValueError):
+    """One clip cannot be used at all; `flag` says why ("missing": None given, "error": unreadable)."""
+
+    def __init__(self, flag: str, message: str):
+        super().__init__(message)
+        self.flag = flag
+
+
+def is_path(x) -> bool:
+    return isinstance(x, (str, os.PathLike))
+
+
+def read_input(x, sample_rate: int | None) -> tuple[np.ndarray, int]:
+    """(samples, rate) of an array or sound-file path, not yet converted. Raises AudioInputError."""
+    if x is None:
+        raise AudioInputError("missing", "no audio for this candidate (None)")
+    if is_path(x):
+        import soundfile as sf
+        try:
+            data, sr = sf.read(os.fspath(x), dtype="float32", always_2d=False)
+        except Exception as e:   # missing file, not audio, unsupported format
+            raise AudioInputError("error", f"cannot read audio file {os.fspath(x)!r}: {e}") from e
+        return data, int(sr)
+    return x, int(sample_rate or TARGET_SR)
 
 
 def to_mono_float(x) -> np.ndarray:
@@ -37,9 +68,14 @@ def resample(x: np.ndarray, sr_in: int, sr_out: int = TARGET_SR) -> np.ndarray:
     return resample_poly(x, sr_out // g, sr_in // g).astype(np.float32)
 
 
-def prepare(x, sr: int, target_sr: int = TARGET_SR) -> np.ndarray:
-    """Any input -> 1-D float32 at target_sr. Does not fix NaN/inf: see check()."""
-    return resample(to_mono_float(x), sr, target_sr)
+def prepare(x, sr: int | None, target_sr: int = TARGET_SR) -> np.ndarray:
+    """Any input (array or path) -> 1-D float32 at target_sr. Does not fix NaN/inf: see check().
+    Raises AudioInputError for None or an unreadable file, ValueError for an array that is not numbers."""
+    data, rate = read_input(x, sr)
+    try:
+        return resample(to_mono_float(data), rate, target_sr)
+    except (TypeError, ValueError) as e:
+        raise AudioInputError("error", f"bad audio: {e}") from e
 
 
 def check(x: np.ndarray, sr: int, min_seconds: float = 0.1, silence_rms: float = 1e-4) -> tuple[str, ...]:
@@ -57,6 +93,22 @@ def check(x: np.ndarray, sr: int, min_seconds: float = 0.1, silence_rms: float =
     if float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) < silence_rms:
         return ("silent",)
     return ()
+
+
+_PROBLEMS = {
+    "empty": "is empty (0 samples)",
+    "nan": "contains NaN or infinite samples",
+    "too_short": "is too short",
+    "silent": "is silent",
+}
+
+
+def describe(flags: tuple[str, ...], x: np.ndarray, sr: int, min_seconds: float) -> str:
+    """One phrase for check()'s flags, with the numbers that matter (length, minimum)."""
+    f = flags[0]
+    if f == "too_short":
+        return f"is too short ({x.size / sr:.3f} s < {min_seconds} s)"
+    return _PROBLEMS.get(f, f)
 
 
 def clip_flag(x: np.ndarray, threshold: float = 0.999, fraction: float = 0.01) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import numpy as np
 
@@ -40,19 +40,66 @@ class VerifierUnavailable(RuntimeError):
     """A backend's package or model cannot be loaded here (missing extra, or not available offline)."""
 
 
+KINDS = ("content", "speaker", "emotion", "other")
+
+
+def as_batch(waveforms, contexts) -> tuple[list, list[VerifyContext]]:
+    """Accept one path, or one context for every clip; a batch otherwise. Length mismatch is an error."""
+    if waveforms is None or _audio.is_path(waveforms):
+        waveforms = [waveforms]
+    waveforms = list(waveforms)
+    if isinstance(contexts, VerifyContext) or contexts is None:
+        contexts = [contexts or VerifyContext()] * len(waveforms)
+    contexts = list(contexts)
+    if len(waveforms) != len(contexts):
+        raise ValueError(f"{len(waveforms)} waveforms but {len(contexts)} contexts")
+    return waveforms, contexts
+
+
 class Verifier(ABC):
+    """Scores candidates; one VerifierResult per clip, in order.
+
+    What callers may ask before scoring (none of it loads a model):
+    - `kind`: "content" (transcript vs text), "speaker", "emotion" or "other";
+    - `supports_partial`: can judge a prefix (process reward); `partial_audio`: what a partial call needs,
+      "prefix" (all audio so far, e.g. ASR against the leading text) or "window" (the latest seconds suffice);
+    - `min_score_seconds`: the shortest partial audio it judges meaningfully (search skips shorter children);
+    - `can_judge(ctx)`: None, or why this request cannot be judged (e.g. no reference audio);
+    - `check_available()`: raises VerifierUnavailable with the fix when package or model is missing here;
+    - `flops_per_second()`: rough forward FLOPs per second of 16 kHz audio (None if unknown).
+    """
     name: str = "verifier"
+    kind: ClassVar[str] = "other"
     supports_partial: bool = False    # True: can judge a prefix (process reward); False: outcome-only
+    partial_audio: ClassVar[str] = "window"
+    min_score_seconds: ClassVar[float] = 1.0
     worst_score: float = float("-inf")
 
     @abstractmethod
-    def score(self, waveforms: Sequence[np.ndarray], sample_rate: int,
+    def score(self, waveforms: Sequence[np.ndarray], sample_rate: int | None,
               contexts: Sequence[VerifyContext]) -> list[VerifierResult]:
         ...
 
     @abstractmethod
     def identity(self) -> dict:
         """Name + every setting that changes scores: used in cache keys and recorded in traces."""
+
+    def can_judge(self, ctx: VerifyContext) -> str | None:
+        return None
+
+    def check_available(self) -> None:
+        return None
+
+    def flops_per_second(self) -> float | None:
+        return None
+
+    def score_one(self, audio, sample_rate: int | None = None, context: VerifyContext | None = None,
+                  **fields) -> VerifierResult:
+        """Score one clip (array or path). Context as a VerifyContext or as its fields, e.g. text="...".
+        sample_rate None: the file's rate for a path, 16 kHz for an array."""
+        if context is not None and fields:
+            raise TypeError("pass either context= or VerifyContext fields, not both")
+        return self.score([audio], sample_rate, [context or VerifyContext(**fields)])[0]
 
     def failure(self, flags: tuple[str, ...], error: str | None = None, **metrics) -> VerifierResult:
         return VerifierResult(self.worst_score, dict(metrics), ok=False, flags=tuple(flags), error=error)
@@ -102,12 +149,18 @@ class BatchedVerifier(Verifier):
         return {"name": self.name, **self._settings()}
 
     def _precheck(self, ctx: VerifyContext) -> VerifierResult | None:
-        """Context problems found before running a model (e.g. missing reference); None if fine."""
+        """Context problems found before running a model (e.g. missing reference); None if fine.
+        Must stay cheap: can_judge() asks it too."""
         return None
 
+    def can_judge(self, ctx: VerifyContext) -> str | None:
+        r = self._precheck(ctx)
+        return None if r is None else (r.error or ",".join(r.flags))
+
     def score(self, waveforms, sample_rate, contexts):
-        if len(waveforms) != len(contexts):
-            raise ValueError(f"{len(waveforms)} waveforms but {len(contexts)} contexts")
+        """waveforms: arrays and/or sound-file paths (one path alone is a batch of one); sample_rate: of the
+        arrays (None: 16 kHz); paths are read at their own rate. Then resampled to 16 kHz and downmixed."""
+        waveforms, contexts = as_batch(waveforms, contexts)
         results: list[VerifierResult | None] = [None] * len(waveforms)
         todo: list[int] = []
         prepared: dict[int, np.ndarray] = {}
@@ -115,12 +168,13 @@ class BatchedVerifier(Verifier):
         for i, (w, ctx) in enumerate(zip(waveforms, contexts)):
             try:
                 x = _audio.prepare(w, sample_rate, self.sample_rate)
-            except Exception as e:  # unreadable input (e.g. object array): worst score, keep going
-                results[i] = self.failure(("error",), f"bad audio: {e}")
+            except _audio.AudioInputError as e:  # None, unreadable file, object array: worst score, keep going
+                results[i] = self.failure((e.flag,), str(e))
                 continue
             flags = _audio.check(x, self.sample_rate, self.min_seconds)
             if flags:
-                results[i] = self.failure(flags, f"audio rejected: {','.join(flags)}")
+                results[i] = self.failure(
+                    flags, f"audio rejected: it {_audio.describe(flags, x, self.sample_rate, self.min_seconds)}")
                 continue
             pre = self._precheck(ctx)
             if pre is not None:
@@ -156,7 +210,15 @@ class BatchedVerifier(Verifier):
 
 class LazyModel:
     """Mixin for a verifier backed by one model id (hub id or local folder), loaded on first use by
-    `_load_model()`; the id is part of the verifier's identity. List it before the verifier base class."""
+    `_load_model()`; the id is part of the verifier's identity. List it before the verifier base class.
+
+    Subclasses declare what check_available() and flops_per_second() need: `packages` ((module, pip fix)
+    pairs), `model_files` (files the loader reads from a folder; a tuple entry lists alternatives) and
+    `frames_per_second` (frames the model's body runs per second of audio: 50 for wav2vec2-style encoders).
+    """
+    packages: ClassVar[tuple[tuple[str, str], ...]] = ()
+    model_files: ClassVar[tuple] = ("config.json",)
+    frames_per_second: ClassVar[float] = 50.0
 
     def _init_model(self, model_id: str) -> None:
         self.model_id = model_id
@@ -170,5 +232,31 @@ class LazyModel:
 
     def load(self):
         if self._model is None:
+            self._require_packages()
             self._model = self._load_model()
         return self
+
+    def _require_packages(self) -> None:
+        from .availability import require_package
+        for module, fix in self.packages:
+            require_package(module, self.name, fix)
+
+    def check_available(self) -> None:
+        from .availability import require_model
+        self._require_packages()
+        require_model(self.model_id, self.model_files, self.name)
+
+    def _param_count(self) -> float | None:
+        """Parameters of the loaded model, else of the checkpoint's files / the known default (no loading)."""
+        from .availability import model_params
+        params = getattr(self._model, "parameters", None)
+        if callable(params):
+            try:
+                return float(sum(p.numel() for p in params()))
+            except Exception:
+                pass
+        return model_params(self.model_id)
+
+    def flops_per_second(self) -> float | None:
+        from .availability import forward_flops
+        return forward_flops(self._param_count(), self.frames_per_second)

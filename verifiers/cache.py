@@ -2,7 +2,8 @@
 
 Key = sha1(verifier identity, sha1 of the audio's float32 bytes + shape + sample rate, context digest).
 Memory always; with `directory`, also an sqlite file there so results survive across runs and processes.
-Results flagged "error" are not cached (they may be transient, e.g. out of memory).
+Results flagged "error" are not cached (they may be transient, e.g. out of memory). Paths are read here, once:
+the key hashes the decoded audio. A clip that cannot be read or hashed gets its failure without stopping the rest.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import Verifier, VerifierResult, VerifyContext
+from . import audio as _audio
+from .base import Verifier, VerifierResult, VerifyContext, as_batch
 
 
 def array_digest(x, sample_rate: int | None = None) -> str:
@@ -26,12 +28,20 @@ def array_digest(x, sample_rate: int | None = None) -> str:
     return h.hexdigest()
 
 
+def audio_digest(x, sample_rate: int | None = None) -> str:
+    """array_digest of an array; of a path, the file's bytes (a changed file gets a new digest)."""
+    if _audio.is_path(x):
+        with open(os.fspath(x), "rb") as f:
+            return "file:" + hashlib.sha1(f.read()).hexdigest()
+    return array_digest(x, sample_rate)
+
+
 def context_digest(ctx: VerifyContext) -> str:
     d = {}
     for f in fields(ctx):
         v = getattr(ctx, f.name)
         if isinstance(v, np.ndarray) or (f.name in ("reference_audio", "reference_embedding") and v is not None):
-            v = array_digest(v, ctx.reference_sample_rate if f.name == "reference_audio" else None)
+            v = audio_digest(v, ctx.reference_sample_rate if f.name == "reference_audio" else None)
         d[f.name] = v
     return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -99,34 +109,60 @@ class ResultCache:
 
 
 class CachedVerifier(Verifier):
-    """Wraps a verifier; misses of one call are scored together as one batch."""
+    """Wraps a verifier; misses of one call are scored together as one batch (one per sample rate)."""
 
     def __init__(self, verifier: Verifier, cache: ResultCache | None = None):
         self.inner = verifier
         self.cache = cache if cache is not None else ResultCache()
         self.name = verifier.name
-        self.supports_partial = verifier.supports_partial
-        self.worst_score = verifier.worst_score
+        for attr in ("kind", "supports_partial", "partial_audio", "min_score_seconds", "worst_score"):
+            setattr(self, attr, getattr(verifier, attr))
         self.hits = self.misses = 0
         self._id = hashlib.sha1(json.dumps(verifier.identity(), sort_keys=True, default=str).encode()).hexdigest()
 
     def identity(self) -> dict:
         return self.inner.identity()
 
+    def can_judge(self, ctx):
+        return self.inner.can_judge(ctx)
+
+    def check_available(self):
+        return self.inner.check_available()
+
+    def flops_per_second(self):
+        return self.inner.flops_per_second()
+
     def key(self, wave, sample_rate: int, ctx: VerifyContext) -> str:
         return hashlib.sha1(f"{self._id}|{array_digest(wave, sample_rate)}|{context_digest(ctx)}".encode()).hexdigest()
 
-    def score(self, waveforms: Sequence[np.ndarray], sample_rate: int, contexts: Sequence[VerifyContext]):
-        keys = [self.key(w, sample_rate, c) for w, c in zip(waveforms, contexts)]
-        results: list[VerifierResult | None] = [self.cache.get(k) for k in keys]
-        miss = [i for i, r in enumerate(results) if r is None]
+    def score(self, waveforms: Sequence[np.ndarray], sample_rate: int | None, contexts: Sequence[VerifyContext]):
+        waveforms, contexts = as_batch(waveforms, contexts)
+        results: list[VerifierResult | None] = [None] * len(waveforms)
+        keys: dict[int, str] = {}
+        audio: dict[int, tuple[np.ndarray, int]] = {}
+        for i, (w, c) in enumerate(zip(waveforms, contexts)):
+            try:   # per clip: a path that cannot be read or a value that cannot be hashed fails alone
+                a, sr = _audio.read_input(w, sample_rate)
+                keys[i] = self.key(a, sr, c)
+            except _audio.AudioInputError as e:
+                results[i] = self.failure((e.flag,), str(e))
+                continue
+            except Exception as e:
+                results[i] = self.failure(("error",), f"bad audio or context: {type(e).__name__}: {e}")
+                continue
+            audio[i] = (a, sr)
+            results[i] = self.cache.get(keys[i])
+        miss = [i for i in keys if results[i] is None]
         self.hits += len(keys) - len(miss)
         self.misses += len(miss)
-        if miss:
-            fresh = self.inner.score([waveforms[i] for i in miss], sample_rate, [contexts[i] for i in miss])
-            for i, r in zip(miss, fresh):
+        by_rate: dict[int, list[int]] = {}
+        for i in miss:
+            by_rate.setdefault(audio[i][1], []).append(i)
+        for sr, idx in by_rate.items():
+            fresh = self.inner.score([audio[i][0] for i in idx], sr, [contexts[i] for i in idx])
+            for i, r in zip(idx, fresh):
                 results[i] = r
-            self.cache.put_many([(keys[i], r) for i, r in zip(miss, fresh) if "error" not in r.flags])
+            self.cache.put_many([(keys[i], r) for i, r in zip(idx, fresh) if "error" not in r.flags])
         return results  # type: ignore[return-value]
 
     def __getattr__(self, item):  # load(), options etc. of the wrapped verifier

@@ -30,6 +30,8 @@ def softmax_if_needed(x: np.ndarray) -> np.ndarray:
 
 
 class EmotionVerifier(EmbeddingVerifier):
+    kind = "emotion"
+
     def __init__(self, similarity: str = "embedding", **kw):
         super().__init__(**kw)
         if similarity not in ("embedding", "probs"):
@@ -53,7 +55,8 @@ class EmotionVerifier(EmbeddingVerifier):
 
     def _precheck(self, ctx):
         if ctx.target_emotion is None and ctx.reference_embedding is None and ctx.reference_audio is None:
-            return self.failure(("no_target",), f"{self.name} needs target_emotion or a reference")
+            return self.failure(("no_target",), f"{self.name} needs a target emotion (target_emotion) or reference "
+                                                f"audio to compare with")
         return None
 
     def _score_valid(self, waves, contexts):
@@ -67,8 +70,8 @@ class EmotionVerifier(EmbeddingVerifier):
             rep = probs if self.similarity == "probs" else emb
             for i, r in zip(sim_idx, refs):
                 c = rep[i]
-                if r is None or r.shape != c.shape or not np.all(np.isfinite(r)):
-                    out[i] = self.failure(("bad_reference",), "reference unusable or wrong shape")
+                out[i] = self.reference_failure(r, c)
+                if out[i] is not None:
                     continue
                 cos = np.dot(c, r) / (np.linalg.norm(c) * np.linalg.norm(r) + 1e-12)
                 out[i] = VerifierResult(float(np.clip(cos, -1.0, 1.0)), {})

@@ -9,13 +9,18 @@ import numpy as np
 
 from .base import LazyModel
 from .emotion_base import EmotionVerifier, softmax_if_needed
-from .funasr_loading import load_funasr
+from .funasr_loading import check_funasr_model, load_funasr
 from .registry import register
 
 
 @register("emotion2vec")
 class Emotion2VecVerifier(LazyModel, EmotionVerifier):
     """emotion2vec_plus_large (FunASR) target-emotion probability or emotion similarity. Worst score -1."""
+    packages = (("funasr", "pip install 'llasa-search[funasr]'"),)
+
+    def check_available(self):
+        self._require_packages()
+        check_funasr_model(self.model_id, self.name)
 
     def __init__(self, model: str = "iic/emotion2vec_plus_large", batch_size: int = 8, **kw):
         super().__init__(batch_size=batch_size, **kw)

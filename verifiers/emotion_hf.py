@@ -7,35 +7,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import VerifierUnavailable
+from .base import LazyModel
 from .emotion_base import EmotionVerifier
 from .hf_loading import load_pretrained, torch_dtype
 from .registry import register
 
 
 @register("emotion_hf")
-class HFEmotionVerifier(EmotionVerifier):
+class HFEmotionVerifier(LazyModel, EmotionVerifier):
     """Emotion probability / similarity from a transformers audio-classification model. Worst score -1."""
+    packages = (("transformers", "pip install 'transformers>=5.13,<6'"),)
+    model_files = ("config.json", ("preprocessor_config.json", "processor_config.json"))
 
     def __init__(self, model: str, batch_size: int = 8, **kw):
         super().__init__(batch_size=batch_size, **kw)
-        self.model_id = model
-        self._model = self._fe = None
+        self._init_model(model)
+        self._fe = None
 
     def _settings(self):
-        return {**super()._settings(), "model": self.model_id, "dtype": str(self.dtype)}
+        return {**super()._settings(), "dtype": str(self.dtype)}
 
-    def load(self):
-        if self._model is None:
-            try:
-                from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
-            except ImportError as e:
-                raise VerifierUnavailable("emotion_hf needs transformers") from e
-            self._fe = load_pretrained(AutoFeatureExtractor.from_pretrained, self.model_id, "feature extractor")
-            m = load_pretrained(AutoModelForAudioClassification.from_pretrained, self.model_id,
-                                "audio-classification model", dtype=torch_dtype(self.dtype))
-            self._model = m.to(self.device).eval()
-        return self
+    def _load_model(self):
+        from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+        self._fe = load_pretrained(AutoFeatureExtractor.from_pretrained, self.model_id, "feature extractor")
+        m = load_pretrained(AutoModelForAudioClassification.from_pretrained, self.model_id,
+                            "audio-classification model", dtype=torch_dtype(self.dtype))
+        return m.to(self.device).eval()
 
     def labels(self):
         cfg = self.load()._model.config

@@ -16,6 +16,8 @@ from .sb_loading import load_encoder_classifier
 @register("emotion_speechbrain")
 class SpeechBrainEmotionVerifier(LazyModel, EmotionVerifier):
     """Emotion probability / similarity from a speechbrain classifier. Worst score -1."""
+    packages = (("speechbrain", "pip install 'llasa-search[speechbrain]'"),)
+    model_files = ("hyperparams.yaml",)
 
     def __init__(self, model: str = "speechbrain/emotion-recognition-wav2vec2-IEMOCAP", batch_size: int = 8, **kw):
         super().__init__(batch_size=batch_size, **kw)

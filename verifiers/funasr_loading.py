@@ -7,6 +7,13 @@ from .base import VerifierUnavailable
 from .hf_loading import _offline, unavailable
 
 
+def check_funasr_model(model: str, who: str) -> None:
+    """FunASR fetches models by name from ModelScope/HF: offline only a local folder can work."""
+    if not os.path.isdir(model) and _offline():
+        raise VerifierUnavailable(f"{who}: FunASR model {model!r} is not a local folder and HF_HUB_OFFLINE=1; "
+                                  f"download it where there is network and pass model=<folder>")
+
+
 def load_funasr(model: str, device: str = "cpu", **kw):
     try:
         from funasr import AutoModel

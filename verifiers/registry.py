@@ -32,6 +32,12 @@ def register(name: str):
     return deco
 
 
+def verifier_class(name: str) -> type:
+    """The class registered under `name` (imports its module, loads no model): read `kind`,
+    `supports_partial`, `partial_audio`, `min_score_seconds` without building a verifier."""
+    return _load(name)
+
+
 def _load(name: str) -> type:
     if name not in _REGISTRY and name in _BUILTIN:
         importlib.import_module(_BUILTIN[name])

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import audio as _audio
 from .base import BatchedVerifier, VerifierResult, VerifyContext
-from .cache import array_digest
+from .cache import audio_digest
 
 
 class EmbeddingVerifier(BatchedVerifier):
@@ -30,7 +30,7 @@ class EmbeddingVerifier(BatchedVerifier):
         # scores by ~1e-3. exact_batches batches only clips of equal length (a search step's candidates are),
         # so a batched score equals the one-by-one score; False pads freely (faster on mixed lengths).
         self.exact_batches = exact_batches
-        self._refs: OrderedDict[str, np.ndarray | None] = OrderedDict()
+        self._refs: OrderedDict[str, np.ndarray | str] = OrderedDict()   # embedding, or why the reference is unusable
         self.reference_computations = 0     # how many reference embeddings were actually computed
 
     @abstractmethod
@@ -59,15 +59,25 @@ class EmbeddingVerifier(BatchedVerifier):
 
     def _precheck(self, ctx):
         if ctx.reference_embedding is None and ctx.reference_audio is None:
-            return self.failure(("no_reference",), f"{self.name} needs reference_audio or reference_embedding")
+            return self.failure(("no_reference",), f"{self.name} needs reference audio: pass a voice prompt "
+                                                   f"(reference_audio or reference_embedding) or choose another verifier")
         return None
 
     def _ref_key(self, ctx: VerifyContext) -> str:
         return f"key:{ctx.key}" if ctx.key is not None else \
-            f"audio:{array_digest(ctx.reference_audio, ctx.reference_sample_rate)}"
+            f"audio:{audio_digest(ctx.reference_audio, ctx.reference_sample_rate)}"
 
-    def _references(self, contexts: list[VerifyContext]) -> list[np.ndarray | None]:
-        """One embedding per context (None: unusable reference); each distinct reference embedded once."""
+    def _reference_audio(self, ctx: VerifyContext) -> np.ndarray | str:
+        """The reference at 16 kHz, or a phrase saying what is wrong with it (empty, silent, NaN, too short...)."""
+        try:
+            x = _audio.prepare(ctx.reference_audio, ctx.reference_sample_rate, self.sample_rate)
+        except _audio.AudioInputError as e:
+            return str(e)
+        flags = _audio.check(x, self.sample_rate, self.min_seconds)
+        return _audio.describe(flags, x, self.sample_rate, self.min_seconds) if flags else x
+
+    def _references(self, contexts: list[VerifyContext]) -> list[np.ndarray | str]:
+        """One embedding per context (a str: why the reference is unusable); each distinct reference embedded once."""
         todo: dict[str, np.ndarray] = {}
         for ctx in contexts:
             if ctx.reference_embedding is not None:
@@ -75,9 +85,9 @@ class EmbeddingVerifier(BatchedVerifier):
             k = self._ref_key(ctx)
             if k in self._refs or k in todo:
                 continue
-            x = _audio.prepare(ctx.reference_audio, ctx.reference_sample_rate, self.sample_rate)
-            if _audio.check(x, self.sample_rate, self.min_seconds):
-                self._remember(k, None)
+            x = self._reference_audio(ctx)
+            if isinstance(x, str):
+                self._remember(k, x)
             else:
                 todo[k] = x
         if todo:
@@ -88,10 +98,20 @@ class EmbeddingVerifier(BatchedVerifier):
         out = []
         for ctx in contexts:
             if ctx.reference_embedding is not None:
-                out.append(np.asarray(ctx.reference_embedding, dtype=np.float32).reshape(-1))
+                e = np.asarray(ctx.reference_embedding, dtype=np.float32).reshape(-1)
+                out.append(e if np.all(np.isfinite(e)) else "embedding contains NaN or infinite values")
             else:
                 out.append(self._refs[self._ref_key(ctx)])
         return out
+
+    def reference_failure(self, ref, cand: np.ndarray) -> VerifierResult | None:
+        """Worst score saying which problem the reference has, or None when it can be compared with cand."""
+        if isinstance(ref, str):
+            return self.failure(("bad_reference",), f"reference {ref}")
+        if ref.shape != np.shape(cand):
+            return self.failure(("bad_reference",), f"reference embedding has shape {ref.shape}, the model gives "
+                                                    f"{np.shape(cand)}: was it made by another model?")
+        return None
 
     def _remember(self, k, e):
         self._refs[k] = e
@@ -103,8 +123,9 @@ class EmbeddingVerifier(BatchedVerifier):
         cands = self._embed_batched(waves)
         out = []
         for c, r in zip(cands, refs):
-            if r is None or not np.all(np.isfinite(r)) or r.shape != np.shape(c):
-                out.append(self.failure(("bad_reference",), "reference audio unusable or embedding shape mismatch"))
+            bad = self.reference_failure(r, c)
+            if bad is not None:
+                out.append(bad)
                 continue
             cos = float(np.clip(np.dot(c, r) / (np.linalg.norm(c) * np.linalg.norm(r) + 1e-12), -1.0, 1.0))
             if not np.isfinite(cos):
@@ -116,3 +137,4 @@ class EmbeddingVerifier(BatchedVerifier):
 
 class SpeakerVerifier(EmbeddingVerifier):
     """Speaker similarity (SIM): cosine of speaker embeddings."""
+    kind = "speaker"

@@ -13,6 +13,9 @@ from .sim_base import SpeakerVerifier
 @register("sim_ecapa")
 class EcapaVerifier(LazyModel, SpeakerVerifier):
     """Speaker cosine with speechbrain ECAPA-TDNN. Worst score -1."""
+    packages = (("speechbrain", "pip install 'llasa-search[speechbrain]'"),)
+    model_files = ("hyperparams.yaml",)
+    frames_per_second = 100.0    # 10 ms filterbank frames
 
     def __init__(self, model: str = "speechbrain/spkrec-ecapa-voxceleb", batch_size: int = 8, **kw):
         super().__init__(batch_size=batch_size, **kw)

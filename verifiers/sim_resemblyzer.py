@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .availability import forward_flops, require_package
 from .base import VerifierUnavailable
 from .registry import register
 from .sim_base import SpeakerVerifier
@@ -11,6 +12,9 @@ from .sim_base import SpeakerVerifier
 @register("sim_resemblyzer")
 class ResemblyzerVerifier(SpeakerVerifier):
     """Speaker cosine with resemblyzer (GE2E, offline). Worst score -1."""
+    # GE2E: 3-layer LSTM (40 mels -> 256) + 256x256 projection; 1.6 s windows of 160 mel frames
+    PARAMS = 4 * 256 * (40 + 256 + 2) + 2 * 4 * 256 * (256 + 256 + 2) + 256 * 257
+    INSTALL = "pip install --no-deps resemblyzer==0.1.4 webrtcvad-wheels, plus librosa"
 
     def __init__(self, preprocess: bool = True, rate: float = 1.3, min_coverage: float = 0.75,
                  batch_size: int = 16, **kw):
@@ -23,13 +27,19 @@ class ResemblyzerVerifier(SpeakerVerifier):
     def _settings(self):
         return {"preprocess": self.preprocess, "rate": self.rate, "min_coverage": self.min_coverage}
 
+    def check_available(self):
+        for module in ("resemblyzer", "webrtcvad", "librosa"):
+            require_package(module, self.name, self.INSTALL)
+
+    def flops_per_second(self):
+        return forward_flops(self.PARAMS, 160 * self.rate)    # rate windows a second, 160 frames each
+
     def load(self):
         if self._encoder is None:
             try:
                 from resemblyzer import VoiceEncoder
             except ImportError as e:
-                raise VerifierUnavailable("sim_resemblyzer needs `pip install --no-deps resemblyzer webrtcvad-wheels` "
-                                          "plus librosa") from e
+                raise VerifierUnavailable(f"sim_resemblyzer needs resemblyzer: {self.INSTALL}") from e
             self._encoder = VoiceEncoder(device=self.device, verbose=False)
         return self
 

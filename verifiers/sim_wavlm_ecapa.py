@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from .availability import forward_flops, require_package
 from .base import VerifierUnavailable
 from .registry import register
 from .sim_base import SpeakerVerifier
@@ -20,6 +21,7 @@ from .sim_base import SpeakerVerifier
 @register("sim_wavlm_ecapa")
 class WavLMEcapaVerifier(SpeakerVerifier):
     """Seed-TTS-eval WavLM-large+ECAPA-TDNN speaker cosine (checkpoint path required). Worst score -1."""
+    PARAMS = 3.16e8 + 6.0e6      # WavLM-large + the ECAPA head of wavlm_large_finetune.pth
 
     def __init__(self, checkpoint: str | None = None, batch_size: int = 4, **kw):
         super().__init__(batch_size=batch_size, **kw)
@@ -29,12 +31,22 @@ class WavLMEcapaVerifier(SpeakerVerifier):
     def _settings(self):
         return {"checkpoint": os.path.basename(self.checkpoint or ""), "dtype": str(self.dtype)}
 
-    def load(self):
-        if self._backbone is not None:
-            return self
+    def check_available(self):
+        require_package("transformers", self.name, "pip install 'transformers>=5.13,<6'")
         if not self.checkpoint or not os.path.isfile(self.checkpoint):
             raise VerifierUnavailable(
                 f"sim_wavlm_ecapa needs checkpoint=<path to Seed-TTS-eval wavlm_large_finetune.pth>; got {self.checkpoint!r}")
+
+    def flops_per_second(self):
+        if self._backbone is not None:
+            n = sum(p.numel() for m in (self._backbone, self._head) for p in m.parameters())
+            return forward_flops(n, 50.0)
+        return forward_flops(self.PARAMS, 50.0)
+
+    def load(self):
+        if self._backbone is not None:
+            return self
+        self.check_available()
         from transformers import WavLMModel
         from . import wavlm_checkpoint as wc
         from .ecapa_head import EcapaHead

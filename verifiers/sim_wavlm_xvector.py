@@ -3,35 +3,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import VerifierUnavailable
+from .base import LazyModel
 from .hf_loading import load_pretrained, torch_dtype
 from .registry import register
 from .sim_base import SpeakerVerifier
 
 
 @register("sim_wavlm_xvector")
-class WavLMXVectorVerifier(SpeakerVerifier):
+class WavLMXVectorVerifier(LazyModel, SpeakerVerifier):
     """Speaker cosine with WavLM x-vector (transformers AutoModelForAudioXVector). Worst score -1."""
+    packages = (("transformers", "pip install 'transformers>=5.13,<6'"),)
+    model_files = ("config.json", ("preprocessor_config.json", "processor_config.json"))
 
     def __init__(self, model: str = "microsoft/wavlm-base-plus-sv", batch_size: int = 8, **kw):
         super().__init__(batch_size=batch_size, **kw)
-        self.model_id = model
-        self._model = self._fe = None
+        self._init_model(model)
+        self._fe = None
 
     def _settings(self):
-        return {"model": self.model_id, "dtype": str(self.dtype)}
+        return {**super()._settings(), "dtype": str(self.dtype)}
 
-    def load(self):
-        if self._model is None:
-            try:
-                from transformers import AutoFeatureExtractor, AutoModelForAudioXVector
-            except ImportError as e:
-                raise VerifierUnavailable("sim_wavlm_xvector needs transformers") from e
-            self._fe = load_pretrained(AutoFeatureExtractor.from_pretrained, self.model_id, "feature extractor")
-            m = load_pretrained(AutoModelForAudioXVector.from_pretrained, self.model_id, "x-vector model",
-                                dtype=torch_dtype(self.dtype))
-            self._model = m.to(self.device).eval()
-        return self
+    def _load_model(self):
+        from transformers import AutoFeatureExtractor, AutoModelForAudioXVector
+        self._fe = load_pretrained(AutoFeatureExtractor.from_pretrained, self.model_id, "feature extractor")
+        m = load_pretrained(AutoModelForAudioXVector.from_pretrained, self.model_id, "x-vector model",
+                            dtype=torch_dtype(self.dtype))
+        return m.to(self.device).eval()
 
     def embed(self, waves):
         import torch

@@ -1,0 +1,20 @@
+"""What the Whisper verifiers (transformers and CTranslate2) share: language names and the compute estimate."""
+from __future__ import annotations
+
+# Seed-TTS-eval passes full language names; Whisper accepts codes and names alike.
+LANGUAGE_NAMES = {"en": "english", "zh": "chinese"}
+
+# The decoder runs once per output token: English speech is about 2.5-3 words/s, ~1.3 tokens a word.
+DECODER_TOKENS_PER_SECOND = 4.0
+ENCODER_FRAMES_PER_SECOND = 50.0     # 1500 encoder frames per 30 s window
+
+# openai/whisper-large-v3 (the evaluation model; Systran/faster-whisper-large-v3 is the same weights).
+LARGE_V3_PARAMS = (6.35e8, 9.07e8)   # (encoder, decoder)
+
+
+def whisper_flops(encoder_params: float | None, decoder_params: float | None) -> float | None:
+    """Forward FLOPs per second of audio at the native frame rate (2 per parameter per frame or token).
+    Whisper always encodes a whole 30 s window, so a clip of d seconds costs the encoder 30/d times this share."""
+    if not encoder_params or not decoder_params:
+        return None
+    return 2.0 * (encoder_params * ENCODER_FRAMES_PER_SECOND + decoder_params * DECODER_TOKENS_PER_SECOND)
