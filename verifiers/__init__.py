@@ -6,14 +6,14 @@ from .asr_base import ContentVerifier
 from .base import KINDS, BatchedVerifier, Verifier, VerifierResult, VerifierUnavailable, VerifyContext
 from .cache import CachedVerifier, ResultCache, cached
 from .emotion_base import EmotionVerifier
-from .registry import available_verifiers, create_verifier, register, verifier_class
+from .registry import available_verifiers, create_verifier, register, verifier_class, verifier_names
 from .sim_base import SpeakerVerifier
 from .wer import aggregate, corpus_wer, mean_wer, utterance_wer
 
 __all__ = [
     "Verifier", "BatchedVerifier", "VerifyContext", "VerifierResult", "VerifierUnavailable", "KINDS",
     "ContentVerifier", "SpeakerVerifier", "EmotionVerifier",
-    "create_verifier", "available_verifiers", "register", "verifier_class",
+    "create_verifier", "available_verifiers", "register", "verifier_class", "verifier_names",
     "CachedVerifier", "ResultCache", "cached",
     "utterance_wer", "mean_wer", "corpus_wer", "aggregate",
 ]

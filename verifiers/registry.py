@@ -32,6 +32,11 @@ def register(name: str):
     return deco
 
 
+def verifier_names() -> set[str]:
+    """Every name create_verifier accepts, without importing any verifier module."""
+    return set(_BUILTIN) | set(_REGISTRY)
+
+
 def verifier_class(name: str) -> type:
     """The class registered under `name` (imports its module, loads no model): read `kind`,
     `supports_partial`, `partial_audio`, `min_score_seconds` without building a verifier."""
