@@ -19,3 +19,7 @@ class AudioInputError(LlasaSearchError, ValueError):
 
 class ConfigError(LlasaSearchError, ValueError):
     pass
+
+
+class VerifierError(LlasaSearchError, RuntimeError):
+    """A verifier broke its contract (e.g. returned the wrong number of results)."""

@@ -3,6 +3,7 @@ and returns one SearchResult per request. Each strategy has its own validated co
 from __future__ import annotations
 
 import dataclasses
+import math
 import zlib
 from abc import ABC, abstractmethod
 from typing import ClassVar, Sequence
@@ -173,9 +174,14 @@ def request_seed(seed: int, request_id: str) -> int:
 
 def budget_spent(ctx, config: StrategyConfig, request_id) -> bool:
     """True once the utterance has used its token budget (never, without one)."""
+    return budget_left(ctx, config, request_id) <= 0
+
+
+def budget_left(ctx, config: StrategyConfig, request_id) -> float:
+    """What the utterance may still spend, in the config's budget unit (inf without a budget)."""
     if config.budget_tokens is None:
-        return False
-    return getattr(ctx.request_ledgers[request_id], config.budget_unit) >= config.budget_tokens
+        return math.inf
+    return config.budget_tokens - getattr(ctx.request_ledgers[request_id], config.budget_unit)
 
 
 def max_length_for(req, config: StrategyConfig, context: int) -> int:

@@ -1,15 +1,20 @@
 """`beam`: step-level beam search guided by a process-reward verifier that can judge partial audio.
 
-A step is `step_tokens` speech tokens (50 = 1 s). Keep `beam_width` states, expand each into `expansions`
-children per step, decode and score the partial audio, keep the best by aggregated step score
-(last / min / mean / prod); finished candidates are kept. The final choice among finished candidates uses
-`final_verifiers` on the complete audio (an outcome reward), or the aggregated process reward if none.
+A step is `step_tokens` speech tokens (50 = 1 s). `beam_width` is the number of beams kept; each kept beam forks
+`expansions` children per step (search-and-learn calls our `expansions` its `beam_width`, and keeps
+n / beam_width beams: see tree.py). Children are decoded, scored by `prm_verifier`, and the best (aggregated
+step scores: last / min / mean / prod) keep the beams; a child that finishes competes on its final score and, if
+it wins, holds its beam for good. The search runs until every beam holds a finished candidate. The final choice
+among them uses `final_verifiers` on the complete audio (an outcome reward), or the aggregated process reward.
+`min_score_seconds` (default: the PRM's own) is the shortest partial audio the PRM is asked to judge.
 
-Budget: at most beam_width * expansions children per step, each step_tokens long, plus one partial decode and
-verifier call per child per step. A search stops once beam_width candidates have finished, so it usually
-generates fewer tokens than best_of_n with N = beam_width * expansions: compare strategies at the ledger's
-measured tokens, not at N. With `budget_tokens` (or `max_steps`) branching stops when the utterance has spent its
-budget, and the kept beams are completed without further branching (overshoot: the rest of those beams).
+Budget. Without `budget_tokens`: a step forks live beams x expansions children, so a search costs about what
+best_of_n(n = beam_width * expansions) costs. With `budget_tokens` the decision is taken at step boundaries: once
+the utterance has spent its budget no further step starts, so it spends at most its budget plus one step of its
+live rows (live children x step_tokens x (1 + lookahead)); the first step always runs. If the budget ends the
+search, the best finished candidate wins; if none finished, the best live prefix is returned, its trace and the
+result flagged `budget_exhausted`. `max_steps` stops branching: the kept beams are then completed without
+branching (within the budget).
 """
 from __future__ import annotations
 
@@ -17,21 +22,21 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 from .base import Strategy, StrategyConfig
-from .finalize import finalize_results
 from .registry import register
-from .stepping import run_to_end
-from .tree import AGGREGATES, TreeSettings, tree_search
+from .selection import SelectionRule
+from .tree import AGGREGATES, TreeSettings, complete_survivors, finish_tree, tree_search
 
 
 @dataclass
 class BeamConfig(StrategyConfig):
     prm_verifier: str = "sim_resemblyzer"
-    beam_width: int = 2
-    expansions: int = 4
+    beam_width: int = 2              # beams kept
+    expansions: int = 4              # children per kept beam per step
     step_tokens: int = 50
     aggregate: str = "last"
     lookahead: int = 0
     max_steps: int | None = None
+    min_score_seconds: float | None = None
     final_verifiers: tuple[str, ...] = ()
     selection: dict | str | None = None
 
@@ -43,27 +48,16 @@ class BeamConfig(StrategyConfig):
             raise ConfigError(f"aggregate must be one of {AGGREGATES} (got '{self.aggregate}')")
         if self.lookahead < 0:
             raise ConfigError("lookahead must be >= 0")
+        if self.min_score_seconds is not None and self.min_score_seconds < 0:
+            raise ConfigError("min_score_seconds must be >= 0 (or null for the PRM's own)")
         if isinstance(self.final_verifiers, str):
             self.final_verifiers = (self.final_verifiers,)
         self.final_verifiers = tuple(self.final_verifiers)
+        SelectionRule.from_any(self.selection)
 
-    def tree(self, groups: int = 1) -> TreeSettings:
+    def tree_settings(self) -> TreeSettings:
         return TreeSettings(self.prm_verifier, self.beam_width, self.expansions, self.step_tokens,
-                            self.aggregate, groups, self.max_steps, self.lookahead)
-
-
-def complete_survivors(ctx, outcome) -> None:
-    """Run the unfinished survivors of a stopped search to the end, without branching."""
-    run_to_end(ctx, [st for states in outcome.survivors.values() for st in states])
-
-
-def finish_tree(ctx, strategy, requests, seed, outcome, final_verifiers, selection):
-    finals = {r.request_id: outcome.finished[r.request_id] + outcome.survivors[r.request_id] for r in requests}
-    preset = {uid: {"prm_value": v} for uid, v in outcome.values.items()}
-    choose_by = list(final_verifiers) or ["prm_value"]
-    return finalize_results(ctx, strategy, requests, finals, list(final_verifiers), seed, selection,
-                            extra_traces=outcome.partial_traces, histories=outcome.histories,
-                            preset_scores=preset, choose_by=choose_by)
+                            self.aggregate, 1, self.max_steps, self.lookahead, self.min_score_seconds)
 
 
 @register("beam")
@@ -76,6 +70,6 @@ class BeamSearch(Strategy):
         return [self.config.prm_verifier, *self.config.final_verifiers]
 
     def search(self, ctx, requests, seed):
-        outcome = tree_search(ctx, requests, seed, self.config.tree(groups=1), self.config)
-        complete_survivors(ctx, outcome)
+        outcome = tree_search(ctx, requests, seed, self.config.tree_settings(), self.config)
+        complete_survivors(ctx, outcome, self.config)
         return finish_tree(ctx, self, requests, seed, outcome, self.config.final_verifiers, self.config.selection)

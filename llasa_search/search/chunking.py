@@ -87,6 +87,7 @@ def run_chunked(ctx, strategy, requests, seed: int) -> list[SearchResult]:
             sample_rate=parts[0].sample_rate,
             scores={n: float(np.mean([p.scores[n] for p in parts if n in p.scores])) for n in names},
             candidates=[c for p in parts for c in p.candidates], ledger={},
+            flags=sorted(set().union(*(p.flags for p in parts))),
             chunks=[{"request_id": p.request_id, "text": texts[p.request_id], "prompt_ids": prompt_ids[p.request_id],
                      "chosen_uid": p.chosen_uid, "scores": p.scores, "codes": len(p.codes)} for p in parts]))
     return out

@@ -1,10 +1,28 @@
-"""Turn finished states into SearchResults: decode, score with the final verifiers, choose, trace."""
+"""Turn final candidate states into SearchResults: decode, score with the final verifiers, choose, trace."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
-from .selection import SelectionRule
+from .selection import SelectionRule, tie_key
 from .trace import SearchResult
+from .verifier_checks import check_result_count
+
+BUDGET_EXHAUSTED = "budget_exhausted"
+
+
+@dataclass
+class Finals:
+    """What a strategy hands to `finalize_results` for a batch of utterances."""
+
+    states: dict                     # request_id -> final candidate states
+    verifiers: list                  # verifiers that score the finals (outcome rewards); may be empty
+    choose_by: list | None = None    # score names that choose (default: `verifiers`)
+    rule: object = None              # SelectionRule, or its name / dict (see selection.py)
+    preset_scores: dict = field(default_factory=dict)  # uid -> {name: score} known already (e.g. prm_value)
+    histories: dict = field(default_factory=dict)      # uid -> step scores recorded in the trace
+    extra_traces: dict = field(default_factory=dict)   # request_id -> [CandidateTrace] of scored prefixes
+    exhausted: set = field(default_factory=set)        # request ids whose token budget ended the search early
 
 
 def score_candidates(ctx, pairs, names, partial=False):
@@ -16,7 +34,8 @@ def score_candidates(ctx, pairs, names, partial=False):
     flags = [{} for _ in pairs]
     ok = [{} for _ in pairs]
     for name in names:
-        for i, res in enumerate(ctx.score(name, pairs, audios, partial=partial)):
+        results = check_result_count(name, ctx.score(name, pairs, audios, partial=partial), len(pairs))
+        for i, res in enumerate(results):
             scores[i][name] = float(res.score)  # as the verifier reported it (its worst value on failure)
             metrics[i][name] = _jsonable(res.metrics)
             ok[i][name] = bool(res.ok)
@@ -25,38 +44,42 @@ def score_candidates(ctx, pairs, names, partial=False):
     return audios, scores, metrics, flags, ok
 
 
-def finalize_results(ctx, strategy, requests, finals_by_request, names, seed, rule=None, extra_traces=None,
-                     histories=None, preset_scores=None, choose_by=None):
-    """`finals_by_request[request_id]` = list of finished states; `names` = verifiers that score them.
-    `preset_scores[uid]` adds scores already known (e.g. the aggregated process reward); `choose_by` names the
-    scores that choose (default: `names`); `histories[uid]` are step scores recorded in the trace."""
-    rule = SelectionRule.from_any(rule)
-    pairs = [(req, s) for req in requests for s in finals_by_request[req.request_id]]
-    audios, scores, metrics, flags, ok = score_candidates(ctx, pairs, names)
+def finalize_results(ctx, strategy, requests, seed, finals: Finals) -> list:
+    """One SearchResult per request: every final candidate scored, traced, and one chosen. A candidate left
+    unfinished by the budget carries the flag `budget_exhausted` (so does the result of an utterance whose
+    budget ended its search early)."""
+    rule = SelectionRule.from_any(finals.rule)
+    pairs = [(req, s) for req in requests for s in finals.states[req.request_id]]
+    audios, scores, metrics, flags, ok = score_candidates(ctx, pairs, finals.verifiers)
     for (_, state), sc in zip(pairs, scores):
-        sc.update((preset_scores or {}).get(state.uid, {}))
-    choose_by = list(names) if choose_by is None else list(choose_by)
+        sc.update(finals.preset_scores.get(state.uid, {}))
+    choose_by = list(finals.verifiers) if finals.choose_by is None else list(finals.choose_by)
     ctx.ledger.candidates += len(pairs)
     results, offset = [], 0
     for req in requests:
-        states = finals_by_request[req.request_id]
-        idx = list(range(offset, offset + len(states)))
-        offset += len(states)
+        idx = list(range(offset, offset + len(finals.states[req.request_id])))
+        offset += len(idx)
         # a failed scoring ranks below every scored candidate and stays out of min-max normalisation
         ranked = [{k: (-math.inf if k in flags[i] and not ok[i].get(k, True) else v) for k, v in scores[i].items()}
                   for i in idx]
-        chosen = idx[rule.choose(ranked, choose_by)]
-        traces = list((extra_traces or {}).get(req.request_id, []))
+        chosen = idx[rule.choose(ranked, choose_by, [tie_key(pairs[i][1]) for i in idx])]
+        traces = list(finals.extra_traces.get(req.request_id, []))
         for i in idx:
-            t = ctx.trace(pairs[i][1], role="final")
+            state = pairs[i][1]
+            if not state.finished:
+                flags[i]["budget"] = [BUDGET_EXHAUSTED]
+            t = ctx.trace(state, role="final")
             t.scores, t.metrics, t.flags, t.selected = scores[i], metrics[i], flags[i], i == chosen
-            t.step_scores = list((histories or {}).get(pairs[i][1].uid, []))
+            t.step_scores = list(finals.histories.get(state.uid, []))
             traces.append(t)
+        result_flags = [BUDGET_EXHAUSTED] if req.request_id in finals.exhausted else []
+        if len(idx) > 1 and (rule.rule == "first" or not choose_by):
+            result_flags.append("selection_first")
         results.append(SearchResult(
             request_id=req.request_id, strategy=strategy.name, config=strategy.config.to_dict(), seed=seed,
             prompt_ids=list(req.prompt_ids), chosen_uid=pairs[chosen][1].uid,
             codes=ctx.codes_of(pairs[chosen][1]), audio=audios[chosen], sample_rate=ctx.sample_rate,
-            scores=scores[chosen], candidates=traces, ledger={}))
+            scores=scores[chosen], candidates=traces, ledger={}, flags=result_flags))
     return results
 
 

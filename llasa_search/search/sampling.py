@@ -1,10 +1,14 @@
-"""`sampling`: one sample per utterance, the no-search baseline. All utterances decode as one batch."""
+"""`sampling`: one sample per utterance, the no-search baseline. All utterances decode as one batch.
+
+Budget: with `budget_tokens` the sample stops at the chunk boundary where the utterance has spent its budget
+(chunks shrink near the end, so it overshoots by less than one token); a sample cut short is returned
+unfinished, flagged `budget_exhausted`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .base import Strategy, StrategyConfig, max_length_for, request_seed
-from .finalize import finalize_results
+from .finalize import Finals, finalize_results
 from .registry import register
 from .stepping import run_to_end
 
@@ -30,6 +34,8 @@ class SamplingStrategy(Strategy):
         roots = backend.prefill([r.prompt_ids for r in requests], [request_seed(seed, r.request_id) for r in requests],
                                 request_ids=[r.request_id for r in requests],
                                 max_lengths=[max_length_for(r, self.config, ctx.engine.max_length) for r in requests])
-        run_to_end(ctx, roots)
+        cut = run_to_end(ctx, roots, config=self.config)
         by_request = {r.request_id: [s] for r, s in zip(requests, roots)}
-        return finalize_results(ctx, self, requests, by_request, list(self.config.score_with), seed)
+        return finalize_results(ctx, self, requests, seed, Finals(
+            states=by_request, verifiers=list(self.config.score_with),
+            exhausted={s.request_id for s in cut}))

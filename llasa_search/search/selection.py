@@ -10,7 +10,9 @@ Rules:
 - `lexicographic`: order = [v1, v2, ...]; best by v1, ties (within `tolerance`) broken by v2, ...
 - `threshold`: keep candidates whose scores meet `constraints` {verifier: minimum score} (e.g. {"whisper": -0.05}
   means WER <= 5 %), then argmax `objective`; if none qualifies, take the candidate closest to qualifying.
-Ties left after a rule go to the earliest candidate, so choice is deterministic.
+- `first`: no verifier chooses; the first candidate is kept (best_of_n without verifiers needs this explicitly).
+Ties left after a rule are broken by each candidate's random key (`tie_key`, from its seed), never by position,
+so neither length nor the order in which candidates finished decides; the choice stays deterministic.
 """
 from __future__ import annotations
 
@@ -18,8 +20,15 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from ..generation.rng import derive_seed
 
-RULES = ("weighted", "lexicographic", "threshold")
+RULES = ("weighted", "lexicographic", "threshold", "first")
+_TIE_INDEX = 0x7FFFFFFE  # a child index no fork uses
+
+
+def tie_key(state) -> int:
+    """A candidate's random tie-break key: a pure function of its seed and length (batch-independent)."""
+    return derive_seed(state.seed, state.length, _TIE_INDEX)
 
 
 @dataclass
@@ -45,16 +54,22 @@ class SelectionRule:
             return value
         if isinstance(value, str):
             return cls(rule=value)
-        return cls(**value)
+        try:
+            return cls(**value)
+        except TypeError as exc:
+            raise ConfigError(f"bad selection {value!r}: {exc}; fields: rule, weights, order, tolerance, "
+                              "constraints, objective") from exc
 
-    def choose(self, scores: list[dict], verifiers: list[str]) -> int:
-        """Index of the chosen candidate given per-candidate {verifier: score}."""
+    def choose(self, scores: list[dict], verifiers: list[str], tie_keys: list[int] | None = None) -> int:
+        """Index of the chosen candidate given per-candidate {verifier: score}; ties go to the highest
+        `tie_keys` entry (default: the earliest candidate)."""
         if not scores:
             raise ValueError("no candidates to choose from")
-        if not verifiers:
+        keys = list(tie_keys) if tie_keys is not None else [-i for i in range(len(scores))]
+        if self.rule == "first" or not verifiers:
             return 0
         if len(verifiers) == 1:
-            return _argmax([_finite(s.get(verifiers[0])) for s in scores])
+            return _argmax([_finite(s.get(verifiers[0])) for s in scores], keys)
         if self.rule == "lexicographic":
             order = self.order or verifiers
             pool = list(range(len(scores)))
@@ -64,16 +79,16 @@ class SelectionRule:
                 pool = [i for i in pool if vals[i] >= best - self.tolerance]
                 if len(pool) == 1:
                     break
-            return pool[0]
+            return max(pool, key=lambda i: keys[i])
         if self.rule == "threshold":
             ok = [i for i, s in enumerate(scores)
                   if all(_finite(s.get(v)) >= m for v, m in self.constraints.items())]
             if ok:
-                return ok[_argmax([_finite(scores[i].get(self.objective)) for i in ok])]
+                return ok[_argmax([_finite(scores[i].get(self.objective)) for i in ok], [keys[i] for i in ok])]
             shortfall = [sum(max(0.0, m - _finite(s.get(v))) for v, m in self.constraints.items()) for s in scores]
-            return _argmax([-x for x in shortfall])
+            return _argmax([-x for x in shortfall], keys)
         combined = weighted_scores(scores, verifiers, self.weights)
-        return _argmax(combined)
+        return _argmax(combined, keys)
 
 
 def weighted_scores(scores: list[dict], verifiers: list[str], weights: dict | None = None) -> list[float]:
@@ -96,9 +111,5 @@ def _finite(x) -> float:
     return x if math.isfinite(x) else -math.inf
 
 
-def _argmax(vals: list[float]) -> int:
-    best = 0
-    for i, v in enumerate(vals):
-        if v > vals[best]:
-            best = i
-    return best
+def _argmax(vals: list[float], keys: list[int]) -> int:
+    return max(range(len(vals)), key=lambda i: (vals[i], keys[i]))

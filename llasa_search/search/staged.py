@@ -1,13 +1,17 @@
 """`staged`: the paper's "Partial PRM (spk sim) + ORM (WER)".
 
-Phase 1: step-level beam search guided by `prm_verifier` (e.g. speaker similarity) over the first
-`prm_seconds` of speech (or `prm_steps` steps). Phase 2: `n_final` completions are drawn from the surviving
-prefixes (best prefixes first, round-robin) and run to the end; `orm_verifier` (e.g. whisper: score -WER)
-chooses among them. Without `orm_verifier` this is "Partial PRM (spk sim)" alone and the PRM verifier judges
-the complete candidates; with `prm_seconds: null` the PRM guides the whole utterance ("PRM (emotion sim)").
+Phase 1: step-level beam search (tree.py) guided by `prm_verifier` (e.g. speaker similarity) over the first
+`prm_seconds` of speech (or `prm_steps` steps). Phase 2: exactly `n_final` final candidates are judged by
+`orm_verifier` (e.g. whisper: score -WER): phase-1 finishers count toward them (best PRM value first), the rest
+are completions drawn from the surviving prefixes (best prefixes first, round-robin; fresh samples from the prompt
+if no prefix is left) and run to the end. Without `orm_verifier` this is "Partial PRM (spk sim)" alone and the PRM
+verifier judges the complete candidates; with `prm_seconds: null` the PRM guides the whole utterance ("PRM
+(emotion sim)").
 
-Budget: phase 1 as `beam` for its steps, then n_final completions. With `budget_tokens`, phase 1 stops early once
-the utterance has spent its budget; the n_final completions always run (they are what the ORM chooses among).
+Budget: phase 1 as `beam` (decided at step boundaries), then the completions, stopped at the chunk boundary where
+the utterance has spent its budget (chunks shrink near the end): at most one step of the live rows over the
+budget. If the budget cuts completions, the finished candidates compete (fewer than n_final); if none finished,
+the best prefix is returned flagged `budget_exhausted`.
 """
 from __future__ import annotations
 
@@ -15,11 +19,12 @@ import math
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from ..prompts import SPEECH_TOKENS_PER_SECOND
 from .base import Strategy, StrategyConfig
-from .beam import finish_tree
 from .registry import register
+from .selection import SelectionRule
 from .stepping import run_to_end
-from .tree import AGGREGATES, TreeSettings, tree_search
+from .tree import AGGREGATES, TreeSettings, draw_completions, final_candidates, finish_tree, tree_search
 
 
 _DEFAULT_PRM_SECONDS = 2.0
@@ -36,6 +41,7 @@ class StagedConfig(StrategyConfig):
     step_tokens: int = 50
     aggregate: str = "last"
     n_final: int = 4
+    min_score_seconds: float | None = None
     selection: dict | str | None = None
 
     def validate(self):
@@ -53,13 +59,20 @@ class StagedConfig(StrategyConfig):
             self.prm_seconds = None
         if self.prm_seconds is not None and self.prm_seconds <= 0:
             raise ConfigError("prm_seconds must be > 0 (or null for the whole utterance)")
+        if self.min_score_seconds is not None and self.min_score_seconds < 0:
+            raise ConfigError("min_score_seconds must be >= 0 (or null for the PRM's own)")
+        SelectionRule.from_any(self.selection)
 
     def max_steps(self) -> int | None:
         if self.prm_steps is not None:
             return self.prm_steps
         if self.prm_seconds is None:
             return None
-        return max(1, math.ceil(self.prm_seconds * 50 / self.step_tokens))
+        return max(1, math.ceil(self.prm_seconds * SPEECH_TOKENS_PER_SECOND / self.step_tokens))
+
+    def tree_settings(self) -> TreeSettings:
+        return TreeSettings(self.prm_verifier, self.beam_width, self.expansions, self.step_tokens, self.aggregate,
+                            1, self.max_steps(), min_score_seconds=self.min_score_seconds, keep_root=True)
 
 
 @register("staged")
@@ -83,29 +96,20 @@ class Staged(Strategy):
 
     def search(self, ctx, requests, seed):
         cfg = self.config
-        # keep_prefixes: early finishers must not starve phase 2 of the prefixes its completions grow from
-        tree = TreeSettings(cfg.prm_verifier, cfg.beam_width, cfg.expansions, cfg.step_tokens, cfg.aggregate,
-                            1, cfg.max_steps(), keep_prefixes=True)
-        outcome = tree_search(ctx, requests, seed, tree, cfg)
-        completions = []
+        outcome = tree_search(ctx, requests, seed, cfg.tree_settings(), cfg)
+        finals, completions = {}, []
         for req in requests:
-            prefixes = sorted(outcome.survivors[req.request_id], key=lambda st: -outcome.values[st.uid])
-            done = outcome.finished[req.request_id]
-            need = max(0, cfg.n_final - len(done))
-            if prefixes and need:
-                counts = [need // len(prefixes) + (1 if i < need % len(prefixes) else 0) for i in range(len(prefixes))]
-                kids = []
-                for prefix, count in zip(prefixes, counts):
-                    if count:
-                        kids += ctx.backend.fork(prefix, count)
-                        history = outcome.histories.get(prefix.uid, [])
-                        for k in kids[-count:]:
-                            outcome.histories[k.uid] = list(history)
-                            outcome.values[k.uid] = outcome.values[prefix.uid]
-                ctx.backend.release(prefixes)
-                completions += kids
-                outcome.finished[req.request_id] = done + kids
-            outcome.survivors[req.request_id] = []
-        run_to_end(ctx, completions)
+            rid = req.request_id
+            finished = outcome.ranked(outcome.finished[rid] + outcome.reserve[rid])[: cfg.n_final]
+            need = cfg.n_final - len(finished)
+            kids = draw_completions(ctx, outcome, rid, need) if need and rid not in outcome.exhausted else []
+            completions += kids
+            finals[rid] = finished + kids
+        if run_to_end(ctx, completions, config=cfg):
+            outcome.exhausted.update(s.request_id for s in completions if not s.finished)
+        for req in requests:  # a completion cut by the budget competes only if nothing finished
+            rid = req.request_id
+            done = [s for s in finals[rid] if s.finished]
+            finals[rid] = done or finals[rid] or final_candidates(outcome, rid)
         final = [cfg.orm_verifier] if cfg.orm_verifier else [cfg.prm_verifier]
-        return finish_tree(ctx, self, requests, seed, outcome, final, cfg.selection)
+        return finish_tree(ctx, self, requests, seed, outcome, final, cfg.selection, finals=finals)

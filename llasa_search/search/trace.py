@@ -49,10 +49,14 @@ class SearchResult:
     candidates: list[CandidateTrace]
     ledger: dict
     chunks: list[dict] = field(default_factory=list)  # for chunked long texts: one sub-trace per chunk
+    # "budget_exhausted": the token budget ended the search before it completed (the chosen candidate may be
+    # unfinished: see its trace's flags); "selection_first": no verifier chose (`selection: first`)
+    flags: list[str] = field(default_factory=list)
 
     @property
     def chosen(self) -> CandidateTrace | None:
-        return next((c for c in self.candidates if c.uid == self.chosen_uid), None)
+        # a final candidate may also appear as a scored prefix (role "partial") earlier in the list
+        return next((c for c in self.candidates if c.uid == self.chosen_uid and c.role == "final"), None)
 
     def to_trace(self) -> dict:
         """JSON-serialisable trace (no audio)."""
@@ -60,6 +64,6 @@ class SearchResult:
             "request_id": self.request_id, "strategy": self.strategy, "config": self.config, "seed": self.seed,
             "prompt_ids": self.prompt_ids, "chosen_uid": self.chosen_uid, "codes": self.codes,
             "audio_seconds": len(self.audio) / self.sample_rate, "sample_rate": self.sample_rate,
-            "scores": self.scores, "ledger": self.ledger, "chunks": self.chunks,
+            "scores": self.scores, "flags": self.flags, "ledger": self.ledger, "chunks": self.chunks,
             "candidates": [c.to_dict() for c in self.candidates],
         }

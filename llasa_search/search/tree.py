@@ -1,13 +1,27 @@
 """Step-level, process-reward-guided tree search, shared by `beam`, `dvts` and `staged`.
 
-Per utterance there are `groups` independent subtrees (1 for beam search, several for DVTS). Each step:
-every kept state of a subtree forks `expansions` children (the first step forks the root
-`beam_width * expansions` times per subtree), all children of all utterances are extended by `step_tokens`
-in one batch, decoded (partial audio), scored by the process verifier, and each subtree keeps its best
-`beam_width` unfinished children by their aggregated step scores. Children that finish (END or max length)
-move to the subtree's finished pool; a subtree stops when its pool holds `beam_width` candidates, nothing is
-left to expand, `max_steps` is reached, or the utterance has spent its `budget_tokens` (then its unfinished
-survivors are returned too, for the caller to complete or continue).
+Words. Per utterance there are `subtrees` independent searches (1 for beam, several for DVTS). A subtree keeps
+`beam_width` beams (its *slots*); each live beam forks `expansions` children per step (the first step forks the
+root `beam_width * expansions` times). In search-and-learn's terms, `n = beam_width * expansions` children are
+scored per step and their `beam_width` means our `expansions` (children per kept beam): here `beam_width` is
+always the number of beams kept.
+
+One step (the functions below, in order): stop (budget / max_steps, decided at the step boundary), expand (fork),
+extend (every child of every utterance by `step_tokens`, one batch), score (decode, process verifier), prune
+(per subtree), trace, compact. A subtree ends when every slot holds a finished candidate.
+
+What keeps it honest (tests/search/test_search_length_bias.py):
+- A child that finishes competes with its live siblings on its final score for a slot; if it wins, it holds the
+  slot for good (a finished candidate), otherwise it is set aside (`reserve`). Live beams are not dropped because
+  some others finished: a subtree searches until its live beams finish or the budget is spent.
+- Partial audio shorter than the PRM's `min_score_seconds` is not scored: such children are carried to the next
+  step unforked and unpruned, and compete once they are long enough (or finish).
+- Ties are broken by a random key derived from each child's seed (`selection.tie_key`), never by length or by
+  the order of finishing.
+With a constant PRM every slot's candidate is then a plain model sample, so the chosen length matches best_of_n's.
+Unlike search-and-learn, which duplicates live beams so `n` stay alive, a slot whose candidate finished is not
+refilled: a step costs live beams x expansions children, so without a budget `beam` spends about what
+`best_of_n(n = beam_width * expansions)` spends.
 """
 from __future__ import annotations
 
@@ -17,9 +31,15 @@ from dataclasses import dataclass, field
 from tqdm.auto import tqdm
 
 from ..generation.rng import derive_seed
-from .base import budget_spent, max_length_for, request_seed
+from ..prompts import SPEECH_TOKENS_PER_SECOND
+from .base import budget_left, max_length_for, request_seed
+from .finalize import Finals, finalize_results
+from .selection import tie_key
+from .stepping import run_to_end
+from .verifier_checks import check_can_judge, check_result_count
 
 AGGREGATES = ("last", "min", "mean", "prod")
+DEFAULT_MIN_SCORE_SECONDS = 1.0  # for verifiers that do not say (speaker and ASR models need about a second)
 
 
 def aggregate(history: list[float], how: str) -> float:
@@ -46,135 +66,272 @@ def aggregate(history: list[float], how: str) -> float:
 @dataclass
 class TreeSettings:
     prm_verifier: str
-    beam_width: int
-    expansions: int
+    beam_width: int                  # beams kept per subtree
+    expansions: int                  # children per kept beam per step
     step_tokens: int
     aggregate: str = "last"
-    groups: int = 1
-    max_steps: int | None = None
-    lookahead: int = 0  # extra steps rolled out (and thrown away) before scoring a child
-    keep_prefixes: bool = False  # return kept unfinished states as survivors even when enough have finished
+    subtrees: int = 1
+    max_steps: int | None = None     # stop branching after this many steps (survivors are returned)
+    lookahead: int = 0               # extra steps rolled out (and thrown away) before scoring a child
+    min_score_seconds: float | None = None  # None: the PRM's own `min_score_seconds`
+    keep_root: bool = False          # keep each utterance's prompt state (staged draws fresh completions from it)
+
+
+@dataclass
+class Subtree:
+    request_id: str
+    index: int
+    free_slots: int                  # slots not yet holding a finished candidate
+    live: list                       # unfinished states kept; unscored children while `carry`
+    done: list = field(default_factory=list)     # finished candidates that won a slot
+    waiting: list = field(default_factory=list)  # finished children waiting for a scored step to compete at
+    carry: bool = False              # `live` are unscored children: extend them again without forking
+    stopped: bool = False
+    first: bool = True               # `live` is [root]: the first expansion forks beam_width * expansions
 
 
 @dataclass
 class TreeOutcome:
-    finished: dict = field(default_factory=dict)    # request_id -> [finished states]
-    survivors: dict = field(default_factory=dict)   # request_id -> [unfinished kept states] (max_steps reached)
-    histories: dict = field(default_factory=dict)   # state uid -> [{step, tokens, scores, value}]
-    values: dict = field(default_factory=dict)      # state uid -> aggregated process reward
-    partial_traces: dict = field(default_factory=dict)  # request_id -> [CandidateTrace] of pruned/kept prefixes
+    """Per request id: `finished` (slot holders), `survivors` (live beams when max_steps or the budget stopped
+    the search), `reserve` (finished children that lost their slot). Read-only for strategies: use the
+    functions of this module (`complete_survivors`, `draw_completions`, `finish_tree`) to change it."""
+
+    finished: dict = field(default_factory=dict)
+    survivors: dict = field(default_factory=dict)
+    reserve: dict = field(default_factory=dict)
+    histories: dict = field(default_factory=dict)      # state uid -> [{step, tokens, scores, value}]
+    values: dict = field(default_factory=dict)         # state uid -> aggregated process reward
+    partial_traces: dict = field(default_factory=dict)  # request_id -> [CandidateTrace] of scored prefixes
+    roots: dict = field(default_factory=dict)          # request_id -> prompt state (with keep_root)
+    exhausted: set = field(default_factory=set)        # request ids whose budget ended the search
     steps: int = 0
 
+    def ranked(self, states: list) -> list:
+        """Best process value first; ties by each state's random key."""
+        return sorted(states, key=lambda s: (self.values.get(s.uid, -math.inf), tie_key(s)), reverse=True)
 
-def tree_search(ctx, requests, seed: int, s: TreeSettings, config) -> TreeOutcome:
-    backend, out = ctx.backend, TreeOutcome()
-    if not ctx.verifier(s.prm_verifier).supports_partial:  # fail before any token is generated
-        raise ValueError(f"verifier '{s.prm_verifier}' only judges complete utterances; it cannot guide a "
-                         "step-level search (use it as the final/outcome verifier instead)")
-    roots = backend.prefill([r.prompt_ids for r in requests], [request_seed(seed, r.request_id) for r in requests],
-                            request_ids=[r.request_id for r in requests],
-                            max_lengths=[max_length_for(r, config, ctx.engine.max_length) for r in requests])
+
+def min_score_tokens(prm, settings: TreeSettings) -> int:
+    seconds = settings.min_score_seconds
+    if seconds is None:
+        seconds = getattr(prm, "min_score_seconds", DEFAULT_MIN_SCORE_SECONDS)
+    return math.ceil(float(seconds) * SPEECH_TOKENS_PER_SECOND)
+
+
+def tree_search(ctx, requests, seed: int, settings: TreeSettings, config) -> TreeOutcome:
+    """Search every request (as one batch). `config` carries the token budget and max_new_tokens."""
+    prm = check_prm(ctx, settings.prm_verifier, requests)
+    min_tokens = min_score_tokens(prm, settings)
     by_id = {r.request_id: r for r in requests}
-    # (request_id, group) -> kept states; a group's first expansion comes from the root.
-    kept = {(r.request_id, g): [root] for r, root in zip(requests, roots) for g in range(s.groups)}
-    first = True
+    out = TreeOutcome()
     for rid in by_id:
-        out.finished[rid], out.survivors[rid], out.partial_traces[rid] = [], [], []
-    done_groups: set = set()
-    finished_count = {key: 0 for key in kept}
-    step = 0
+        out.finished[rid], out.survivors[rid], out.reserve[rid], out.partial_traces[rid] = [], [], [], []
+    roots = ctx.backend.prefill([r.prompt_ids for r in requests],
+                                [request_seed(seed, r.request_id) for r in requests],
+                                request_ids=[r.request_id for r in requests],
+                                max_lengths=[max_length_for(r, config, ctx.engine.max_length) for r in requests])
+    trees = [Subtree(r.request_id, g, settings.beam_width, [root])
+             for r, root in zip(requests, roots) for g in range(settings.subtrees)]
     bar = tqdm(desc=f"search ({len(requests)} utt)", unit="step", leave=False,
-               disable=s.step_tokens * 10 > ctx.engine.max_length)  # a bar only when there can be many steps
+               disable=settings.step_tokens * 10 > ctx.engine.max_length)  # a bar only when there can be many steps
     while True:
-        children = {}
-        for key, states in kept.items():
-            if key in done_groups:
-                continue
-            per_parent = s.beam_width * s.expansions if first else s.expansions
-            kids = []
-            for g_state in states:
-                seeds = None
-                if first:  # different subtrees of one root must not draw the same children
-                    seeds = [derive_seed(g_state.seed, key[1] + 1, i) for i in range(per_parent)]
-                kids += backend.fork(g_state, per_parent, seeds)
-                history = out.histories.get(g_state.uid, [])
-                for k in kids[-per_parent:]:
-                    out.histories[k.uid] = list(history)
-            children[key] = kids
-        if first:
-            backend.release(roots)
-            first = False
-        if not children:
+        _stop(ctx, trees, settings, config, out)
+        active = [t for t in trees if not t.stopped]
+        if not active:
             break
-        step += 1
-        bar.update(1)
-        bar.set_postfix(live=sum(len(v) for v in children.values()), generated=ctx.ledger.generated_tokens)
+        children = {id(t): _expand(ctx, t, settings, out) for t in active}
+        if out.steps == 0:
+            _settle_roots(ctx, requests, roots, settings, out)
+        out.steps += 1
         flat = [k for kids in children.values() for k in kids]
-        backend.extend(flat, s.step_tokens)
-        _score_step(ctx, by_id, flat, s, out, step)
-        kept = {}
-        for key, kids in children.items():
-            rid = key[0]
-            for k in kids:
-                if k.finished:
-                    out.finished[rid].append(k)
-                    finished_count[key] += 1
-            live = sorted((k for k in kids if not k.finished), key=lambda k: -out.values[k.uid])
-            keep, drop = live[: s.beam_width], live[s.beam_width:]
-            for k in live:
-                out.partial_traces[rid].append(_partial_trace(ctx, k, out, step, kept=k in keep))
-            backend.release(drop)
-            backend.compact(keep)
-            n_finished = finished_count[key]
-            group_done = (not keep or n_finished >= s.beam_width
-                          or (s.max_steps is not None and step >= s.max_steps)
-                          or budget_spent(ctx, config, rid))
-            if group_done:
-                done_groups.add(key)
-                if keep and (n_finished < s.beam_width or s.keep_prefixes):
-                    out.survivors[rid].extend(keep)
-                else:
-                    backend.release(keep)
-            else:
-                kept[key] = keep
-        if not kept:
-            break
+        bar.update(1)
+        bar.set_postfix(live=len(flat), generated=ctx.ledger.generated_tokens)
+        ctx.backend.extend(flat, settings.step_tokens)
+        scored = _score(ctx, by_id, flat, settings, out, min_tokens)
+        for t in active:
+            _prune(ctx, t, children[id(t)], scored, out)
     bar.close()
-    out.steps = step
     return out
 
 
-def _score_step(ctx, by_id, states, s: TreeSettings, out: TreeOutcome, step: int) -> None:
-    """Decode and score each child (or its lookahead rollout) with the process verifier."""
-    judged = list(states)
-    rollouts = []
-    if s.lookahead > 0:
-        live = [k for k in states if not k.finished]
+def check_prm(ctx, name: str, requests):
+    """The process verifier must judge partial audio and this request (before any token is generated)."""
+    prm = ctx.verifier(name)
+    if not prm.supports_partial:
+        raise ValueError(f"verifier '{name}' only judges complete utterances; it cannot guide a step-level "
+                         "search (use it as the final/outcome verifier instead)")
+    check_can_judge(ctx, name, requests, role="process reward (PRM)")
+    return prm
+
+
+def _stop(ctx, trees, settings: TreeSettings, config, out: TreeOutcome) -> None:
+    """At a step boundary: stop the subtrees of an utterance that spent its budget, or all past max_steps; their
+    live beams become survivors. The first step always runs (a search that generated nothing has nothing to
+    return), so a budget is exceeded by at most one step of the live rows."""
+    capped = settings.max_steps is not None and out.steps >= settings.max_steps
+    for t in trees:
+        if t.stopped or t.first:
+            continue
+        spent = budget_left(ctx, config, t.request_id) <= 0
+        if not (spent or capped):
+            continue
+        t.stopped = True
+        if spent:
+            out.exhausted.add(t.request_id)
+        out.reserve[t.request_id] += t.waiting
+        out.partial_traces[t.request_id] += [_partial_trace(ctx, k, out, kept=False) for k in t.waiting]
+        out.survivors[t.request_id] += t.live
+
+
+def _expand(ctx, t: Subtree, settings: TreeSettings, out: TreeOutcome) -> list:
+    """Children to extend this step: forks of the live beams, or the carried (unscored) children themselves."""
+    if t.carry:
+        return list(t.live)
+    kids = []
+    for parent in t.live:
+        if t.first:  # different subtrees of one root must not draw the same children
+            n = settings.beam_width * settings.expansions
+            forked = ctx.backend.fork(parent, n, [derive_seed(parent.seed, t.index + 1, i) for i in range(n)])
+        else:
+            forked = ctx.backend.fork(parent, settings.expansions)
+        history = out.histories.get(parent.uid, [])
+        for k in forked:
+            out.histories[k.uid] = list(history)
+            if parent.uid in out.values:
+                out.values[k.uid] = out.values[parent.uid]
+        kids += forked
+    t.first = False
+    return kids
+
+
+def _settle_roots(ctx, requests, roots, settings: TreeSettings, out: TreeOutcome) -> None:
+    if settings.keep_root:
+        out.roots = {r.request_id: root for r, root in zip(requests, roots)}
+    else:
+        ctx.backend.release(roots)
+
+
+def _score(ctx, by_id, states, settings: TreeSettings, out: TreeOutcome, min_tokens: int) -> set:
+    """Score each finished child (whole audio) and each live child whose audio (or lookahead rollout) is long
+    enough for the PRM; record the step in the child's history and its aggregated value. -> uids scored."""
+    def long_enough(k):
+        return k.num_generated + settings.lookahead * settings.step_tokens >= min_tokens
+
+    todo = [k for k in states if k.finished or long_enough(k)]
+    if not todo:
+        return set()
+    judged, rollouts = list(todo), []
+    live = [k for k in todo if not k.finished]
+    if settings.lookahead > 0 and live:
         # a child index no real child uses, so a rollout never replays the next step's first child
         rollouts = [ctx.backend.fork(k, 1, [derive_seed(k.seed, k.length, 0x7FFFFFFF)])[0] for k in live]
-        ctx.backend.extend(rollouts, s.lookahead * s.step_tokens)
+        ctx.backend.extend(rollouts, settings.lookahead * settings.step_tokens)
         stand_in = {k.uid: r for k, r in zip(live, rollouts)}
-        judged = [stand_in.get(k.uid, k) for k in states]
+        judged = [stand_in.get(k.uid, k) for k in todo]
     pairs = [(by_id[k.request_id], k) for k in judged]
     audios = ctx.decode(pairs)
-    results = ctx.score(s.prm_verifier, pairs, audios, partial=True)
+    name = settings.prm_verifier
+    results = check_result_count(name, ctx.score(name, pairs, audios, partial=True), len(pairs))
     ctx.backend.release(rollouts)
-    for child, judge, res in zip(states, judged, results):
+    for child, judge, res in zip(todo, judged, results):
         score = float(res.score) if res.ok else -math.inf
-        entry = {"step": step, "tokens": child.num_generated, "scores": {s.prm_verifier: score},
+        entry = {"step": out.steps, "tokens": child.num_generated, "scores": {name: score},
                  "judged_tokens": judge.num_generated}
+        if not res.ok or res.flags:
+            entry["flags"] = list(res.flags) + ([res.error] if res.error else [])
         hist = out.histories.setdefault(child.uid, [])
         hist.append(entry)
-        value = aggregate([h["scores"][s.prm_verifier] for h in hist], s.aggregate)
-        entry["value"] = value
-        out.values[child.uid] = value
+        entry["value"] = out.values[child.uid] = aggregate([h["scores"][name] for h in hist], settings.aggregate)
+    return {k.uid for k in todo}
 
 
-def _partial_trace(ctx, state, out: TreeOutcome, step: int, kept: bool):
-    t = ctx.trace(state, role="partial", step=step)
+def _prune(ctx, t: Subtree, kids: list, scored: set, out: TreeOutcome) -> None:
+    """Finished and live children compete for the subtree's free slots; unscored live children are carried."""
+    live = [k for k in kids if not k.finished]
+    if any(k.uid not in scored for k in live):  # live children of a subtree all have the same length
+        t.waiting += [k for k in kids if k.finished]  # too short to judge yet: no pruning, no forking until they are
+        t.live, t.carry = live, True
+        return
+    pool = out.ranked(t.waiting + kids)
+    t.waiting, t.carry = [], False
+    keep, drop = pool[: t.free_slots], pool[t.free_slots:]
+    for k in keep:
+        if k.finished:
+            t.done.append(k)
+            out.finished[t.request_id].append(k)
+    t.free_slots -= sum(k.finished for k in keep)
+    t.live = [k for k in keep if not k.finished]
+    for k in pool:  # every scored child except the finished winners (they are final candidates)
+        if not (k.finished and k in keep):
+            out.partial_traces[t.request_id].append(_partial_trace(ctx, k, out, kept=k in t.live))
+    out.reserve[t.request_id] += [k for k in drop if k.finished]
+    ctx.backend.release([k for k in drop if not k.finished])
+    ctx.backend.compact(t.live)
+    if not t.live:
+        t.stopped = True
+
+
+def _partial_trace(ctx, state, out: TreeOutcome, kept: bool):
+    t = ctx.trace(state, role="partial", step=out.steps)
     t.offset = state.segments[-1].start - state.prompt_len if state.segments else 0
     t.generated_ids = t.generated_ids[t.offset:]
     t.step_scores = list(out.histories.get(state.uid, []))
     t.scores = {"prm_value": out.values.get(state.uid)}
     t.selected = kept
     return t
+
+
+# -- after the search ------------------------------------------------------------------------------------------
+def complete_survivors(ctx, outcome: TreeOutcome, config) -> None:
+    """Run the live beams of a search stopped by max_steps to the end without branching, within the budget."""
+    for rid, states in outcome.survivors.items():
+        if rid in outcome.exhausted:
+            continue
+        cut = run_to_end(ctx, states, config=config)
+        if cut:
+            outcome.exhausted.add(rid)
+        outcome.finished[rid] += [s for s in states if s.finished]
+        outcome.survivors[rid] = [s for s in states if not s.finished]
+
+
+def draw_completions(ctx, outcome: TreeOutcome, request_id: str, count: int) -> list:
+    """`count` children forked from the best live beams (round-robin), or from the prompt if none is live;
+    they inherit their parent's step history and value. Returns the children (not yet extended)."""
+    parents = outcome.ranked(outcome.survivors[request_id]) or [outcome.roots[request_id]]
+    kids = []
+    for i, parent in enumerate(parents):
+        n = count // len(parents) + (1 if i < count % len(parents) else 0)
+        if not n:
+            continue
+        forked = ctx.backend.fork(parent, n)
+        for k in forked:
+            outcome.histories[k.uid] = list(outcome.histories.get(parent.uid, []))
+            if parent.uid in outcome.values:
+                outcome.values[k.uid] = outcome.values[parent.uid]
+        kids += forked
+    ctx.backend.release(outcome.survivors[request_id])
+    outcome.survivors[request_id] = []
+    return kids
+
+
+def final_candidates(outcome: TreeOutcome, request_id: str) -> list:
+    """Finished slot holders; if none finished (the budget ran out), finished children that lost a slot; if
+    none either, the best live prefixes (flagged budget_exhausted when finalized)."""
+    return (outcome.finished[request_id] or outcome.ranked(outcome.reserve[request_id])
+            or outcome.ranked(outcome.survivors[request_id]))
+
+
+def finish_tree(ctx, strategy, requests, seed, outcome: TreeOutcome, final_verifiers, selection,
+                finals: dict | None = None):
+    """Score and choose among each utterance's final candidates (default: `final_candidates`): by the final
+    verifiers, else by the aggregated process reward. Every other scored prefix stays in the trace."""
+    finals = finals or {r.request_id: final_candidates(outcome, r.request_id) for r in requests}
+    traces = {}
+    for rid, partial in outcome.partial_traces.items():  # a reserve candidate used as a final is traced as one
+        final_uids = {s.uid for s in finals.get(rid, []) if s.finished}
+        traces[rid] = [t for t in partial if not (t.finished and t.uid in final_uids)]
+    ctx.backend.release(list(outcome.roots.values()) + [s for ss in outcome.survivors.values() for s in ss])
+    return finalize_results(ctx, strategy, requests, seed, Finals(
+        states=finals, verifiers=list(final_verifiers), choose_by=list(final_verifiers) or ["prm_value"],
+        preset_scores={uid: {"prm_value": v} for uid, v in outcome.values.items()},
+        histories=outcome.histories, extra_traces=traces, rule=selection, exhausted=outcome.exhausted))

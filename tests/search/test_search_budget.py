@@ -36,26 +36,50 @@ def test_best_of_n_without_budget_draws_exactly_n(engine, reward):
     assert all(len([c for c in r.candidates if c.role == "final"]) == 3 for r in results)
 
 
-@pytest.mark.parametrize("strategy", ["beam", "dvts"])
-def test_tree_search_stops_branching_at_token_budget(engine, reward, strategy):
-    """Branching stops at the first step after which the utterance has spent its budget; the kept beams are then
-    completed without branching (so the overshoot is at most kept beams x max_new_tokens)."""
-    base = {"prm_verifier": "frame_energy", "expansions": 3, "step_tokens": 10, "max_new_tokens": 80}
-    long = SamplingConfig(min_new_tokens=60)  # no candidate ends before 6 steps, so the free search branches 6+ times
-    free, _ = _run(engine, reward, strategy, base, long)
-    budget = 100
-    tight, _ = _run(engine, reward, strategy, {**base, "budget_tokens": budget}, long)
-    for f, t in zip(free, tight):
-        partial_steps = [c.step for c in t.candidates if c.role == "partial"]
-        children_per_step = len([s for s in partial_steps if s == 1])
-        assert children_per_step > 0
-        # step k spends at most children_per_step * step_tokens; stopping must come at the first step that
-        # can have reached the budget, or earlier if every beam finished
-        assert max(partial_steps) <= -(-budget // (children_per_step * 10)) + 1
-        assert max(partial_steps) < max(c.step for c in f.candidates if c.role == "partial")
-        finals = [c for c in t.candidates if c.role == "final"]
-        assert finals and all(c.finished for c in finals)  # survivors were completed, not returned half-done
-        assert t.ledger["generated_tokens"] <= budget + children_per_step * 10 + len(finals) * 80
+# Hard budgets (issue 8.4): the decision is taken at step boundaries, so an utterance spends at most its budget plus
+# one step of its live rows (tree strategies: live children x step_tokens; sampling, best_of_n and staged's
+# completions shrink their last chunk: less than one token per live row), and a capped strategy never spends more
+# than it does without a budget.
+HARD = {
+    "sampling": ({}, 1),
+    "best_of_n": ({"n": 3, "verifiers": ["frame_energy"]}, 3),
+    "beam": ({"prm_verifier": "frame_energy", "beam_width": 2, "expansions": 2, "step_tokens": 10}, 2 * 2 * 10),
+    "dvts": ({"prm_verifier": "frame_energy", "subtrees": 2, "expansions": 2, "step_tokens": 10}, 2 * 2 * 10),
+    "staged": ({"prm_verifier": "frame_energy", "beam_width": 2, "expansions": 2, "step_tokens": 10,
+                "prm_steps": 2, "n_final": 4}, 2 * 2 * 10),
+}
+
+
+@pytest.mark.parametrize("strategy", list(HARD))
+def test_token_budget_is_hard(engine, reward, strategy):
+    options, one_step = HARD[strategy]
+    options = {**options, "max_new_tokens": 80}
+    free, _ = _run(engine, reward, strategy, options)
+    for budget in (25, 60, 150):
+        capped, _ = _run(engine, reward, strategy, {**options, "budget_tokens": budget})
+        for f, c in zip(free, capped):
+            spent = c.ledger["generated_tokens"]
+            assert spent <= max(budget, one_step) + one_step, f"{strategy} budget {budget}: spent {spent}"
+            if strategy != "best_of_n":  # best_of_n's budget is a target (waves of n), the others' a cap
+                assert spent <= f.ledger["generated_tokens"]
+            finals = [x for x in c.candidates if x.role == "final"]
+            chosen = c.chosen
+            if not chosen.finished:  # never silently: an unfinished choice is flagged, on the result too
+                assert chosen.flags.get("budget") == ["budget_exhausted"]
+                assert "budget_exhausted" in c.flags
+                assert not any(x.finished for x in finals)
+
+
+def test_budget_runs_out_before_anything_finishes(engine, reward):
+    """A budget too small for any candidate to finish: the best live prefix is returned, flagged."""
+    options = {"prm_verifier": "frame_energy", "beam_width": 2, "expansions": 2, "step_tokens": 5,
+               "max_new_tokens": 80}
+    results, _ = _run(engine, reward, "beam", {**options, "budget_tokens": 20},
+                      SamplingConfig(min_new_tokens=60))
+    for res in results:
+        assert res.flags == ["budget_exhausted"] and not res.chosen.finished
+        assert res.chosen.flags == {"budget": ["budget_exhausted"]}
+        assert res.ledger["generated_tokens"] <= 20 + 20
 
 
 def test_forwarded_token_budget_unit(engine, reward):

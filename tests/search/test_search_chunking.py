@@ -73,7 +73,8 @@ def test_run_search_chunked_joins_audio_of_all_chunks(engine):
     long_text = ("The quick brown fox jumps over the lazy dog near the river bank. "
                  "Then it ran away into the dark green forest, far from home.")
     reqs = [SynthesisRequest(text=long_text, request_id="long"), SynthesisRequest(text="Hello world!", request_id="short")]
-    results, batch = run_search_with_ledger(engine, reqs, "best_of_n", {"n": 2, "max_new_tokens": 25}, seed=1,
+    results, batch = run_search_with_ledger(engine, reqs, "best_of_n", {"n": 2, "max_new_tokens": 25, "selection": "first"},
+                                            seed=1,
                                             chunking=True)
     assert [r.request_id for r in results] == ["long", "short"]
     long, short = results

@@ -16,8 +16,9 @@ OPTIONS = {
     "best_of_n": ["n=3", "verifiers=sim_resemblyzer", "max_new_tokens=30"],
     "beam": ["step_tokens=10", "beam_width=1", "expansions=2", "max_new_tokens=30"],
     "dvts": ["step_tokens=10", "subtrees=2", "expansions=2", "max_new_tokens=30"],
+    # resemblyzer's own min_score_seconds (1 s) is longer than this 0.4 s phase: let it judge 0.2 s prefixes
     "staged": ["step_tokens=10", "prm_seconds=0.4", "beam_width=1", "expansions=2", "n_final=2",
-               "max_new_tokens=30"],
+               "max_new_tokens=30", "min_score_seconds=0.2"],
 }
 
 

@@ -1,0 +1,35 @@
+"""Checks on verifiers a search relies on: before generating (can it judge these requests?) and after each call
+(one result per clip), so a misconfigured or broken verifier fails with its name instead of a late, raw error."""
+from __future__ import annotations
+
+from ..errors import ConfigError, VerifierError
+
+
+def judge_problem(verifier, vctx) -> str | None:
+    """None if `verifier` can judge a request with this VerifyContext, else why not. Uses the verifier's
+    `can_judge`; a verifier without it is trusted, except a speaker verifier with no reference audio."""
+    can_judge = getattr(verifier, "can_judge", None)
+    if can_judge is not None:
+        return can_judge(vctx)
+    if getattr(verifier, "kind", None) == "speaker" and vctx.reference_audio is None \
+            and getattr(vctx, "reference_embedding", None) is None:
+        return "needs reference audio: pass a voice prompt or choose another PRM"
+    return None
+
+
+def check_can_judge(ctx, name: str, requests, role: str) -> None:
+    """Raise ConfigError naming the verifier and the first request it cannot judge."""
+    verifier = ctx.verifier(name)
+    for req in requests:
+        problem = judge_problem(verifier, ctx.verify_context(req))
+        if problem:
+            raise ConfigError(f"verifier '{name}' cannot be the {role} for request '{req.request_id}': {problem} "
+                              "(pass a voice prompt, or pick another verifier)")
+
+
+def check_result_count(name: str, results, expected: int) -> list:
+    results = list(results)
+    if len(results) != expected:
+        raise VerifierError(f"verifier '{name}' returned {len(results)} results for {expected} clips; a verifier "
+                            "must return exactly one result per clip, in order")
+    return results
