@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from llasa_search.search import Strategy, StrategyConfig, register, request_seed
-from llasa_search.search.finalize import finalize_results
+from llasa_search.search.finalize import Finals, finalize_results
 from llasa_search.search.stepping import run_to_end
 from llasa_search.study.config import ConfigError, StrategySpec, parse_config
 from llasa_search.study.store import ResultStore
@@ -38,7 +38,7 @@ class Echo(Strategy):
                                     max_lengths=[len(r.prompt_ids) + self.config.max_new_tokens for r in requests])
         kids = {r.request_id: ctx.backend.fork(root, self.config.copies) for r, root in zip(requests, roots)}
         run_to_end(ctx, [k for ks in kids.values() for k in ks])
-        return finalize_results(ctx, self, requests, kids, list(self.config.judges), seed)
+        return finalize_results(ctx, self, requests, seed, Finals(kids, list(self.config.judges)))
 
 
 def _spec(**kw):
