@@ -68,12 +68,14 @@ def load_engine(args):
     from .codec import DEFAULT_CODEC
     from .hub import resolve_source
     from .model import TINY_ALIAS
+    from .model_folder import check_if_local
 
     codec = args.codec or ("tiny" if args.model == "tiny" else DEFAULT_CODEC)
     # Check the model ids before importing torch/transformers (seconds), so a bad id fails at once.
-    for source, what in ((args.model, "Llasa model"), (codec, "codec")):
+    for source, what, role in ((args.model, "Llasa model", "llm"), (codec, "codec", "codec")):
         if source != TINY_ALIAS:
             resolve_source(source, what)
+            check_if_local(source, role)  # a local folder: says which files are missing
 
     from .engine import LlasaEngine
     from .generation import SamplingConfig

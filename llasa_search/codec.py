@@ -7,7 +7,9 @@ from typing import Sequence
 import numpy as np
 
 from .audio import CODEC_SAMPLE_RATE, prepare_audio
+from .codec_features import encoder_inputs, num_codes
 from .hub import load_pretrained
+from .model_folder import check_if_local
 
 DEFAULT_CODEC = "HKUSTAudio/xcodec2-hf"
 
@@ -28,9 +30,8 @@ class SpeechCodec:
     cut off, as the official recipe does, so the boundary sounds continuous.
     """
 
-    def __init__(self, model, feature_extractor, device: str = "cpu"):
+    def __init__(self, model, device: str = "cpu"):
         self.model = model.eval()
-        self.feature_extractor = feature_extractor
         self.device = device
         self.hop_length = int(model.config.hop_length)
         self.sample_rate = int(getattr(model.config, "sampling_rate", CODEC_SAMPLE_RATE))
@@ -41,27 +42,26 @@ class SpeechCodec:
 
     @classmethod
     def load(cls, codec_id: str = DEFAULT_CODEC, device: str | None = None) -> "SpeechCodec":
-        from transformers import AutoFeatureExtractor, Xcodec2Model
+        check_if_local(codec_id, "codec")  # before the heavy imports: a wrong folder fails at once
+        from transformers import Xcodec2Model
 
         device = resolve_device(device)
         # The codec runs in fp32: it is small and its FSQ/ISTFT path is sensitive to bf16.
+        # Its encoder inputs come from codec_features (torch only), not transformers' torchaudio-based extractor.
         model = load_pretrained(Xcodec2Model, codec_id, what="codec").to(device)
-        fe = load_pretrained(AutoFeatureExtractor, codec_id, what="codec feature extractor")
-        return cls(model, fe, device)
+        return cls(model, device)
 
     # -- encode ----------------------------------------------------------------------------------------
     def encode(self, wav: np.ndarray, sample_rate: int = CODEC_SAMPLE_RATE, check: bool = True) -> list[int]:
-        """One waveform (any rate/channels) -> list of codes. `check` rejects silent/NaN/too long audio."""
+        """One waveform (any rate/channels) -> floor(T/320) + 1 codes for T samples at 16 kHz, as the official
+        encode gives (transformers' code mask would drop the last one). `check` rejects silent/NaN/too long audio."""
         import torch
 
         wav = prepare_audio(wav, sample_rate) if check else np.asarray(wav, dtype=np.float32)
-        inputs = self.feature_extractor(audio=wav, sampling_rate=CODEC_SAMPLE_RATE, return_tensors="pt")
-        inputs = {k: v.to(self.device) for k, v in inputs.items()}
+        inputs = {k: v.to(self.device) for k, v in encoder_inputs(wav, self.hop_length).items()}
         with torch.inference_mode():
             out = self.model.encode(**inputs)
-        codes = out.audio_codes[0, 0]
-        if out.audio_codes_mask is not None:
-            codes = codes[out.audio_codes_mask[0].bool()]
+        codes = out.audio_codes[0, 0, : num_codes(len(wav), self.hop_length)]
         return codes.long().cpu().tolist()
 
     # -- decode ----------------------------------------------------------------------------------------

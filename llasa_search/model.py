@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from .codec import resolve_device
 from .hub import load_pretrained
+from .model_folder import check_if_local
 from .vocab import SpeechVocab
 
 DEFAULT_MODEL = "HKUSTAudio/Llasa-1B"
@@ -44,6 +45,7 @@ class LlasaLM:
     @classmethod
     def load(cls, model_id: str = DEFAULT_MODEL, device: str | None = None, dtype="auto",
              attn_implementation: str | None = None) -> "LlasaLM":
+        check_if_local(model_id, "llm")  # before the heavy imports: a wrong folder fails at once
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         device = resolve_device(device)

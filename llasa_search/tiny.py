@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from .vocab import LLASA_SPECIAL_TOKENS, speech_token
@@ -127,13 +129,40 @@ def build_tiny_llm(vocab_size: int, seed: int):
     return LlamaForCausalLM(config)
 
 
+# What transformers' Xcodec2FeatureExtractor saves; written as JSON so making the tiny models needs no torchaudio.
+XCODEC2_PREPROCESSOR_CONFIG = {
+    "feature_extractor_type": "Xcodec2FeatureExtractor", "feature_size": 80, "frame_length": 400,
+    "frame_shift": 160, "hop_length": 320, "num_mel_bins": 80, "padding_side": "right", "padding_value": 1.0,
+    "return_attention_mask": True, "sampling_rate": 16000, "stride": 2,
+}
+TINY_MARKER = "TINY_MODELS.json"
+
+
 def make_tiny(out_dir: str | os.PathLike, codebook_size: int = 65536, seed: int = 0, eos_boost: float = 3.0) -> dict:
     """Write `out_dir/llm` (LlamaForCausalLM + tokenizer) and `out_dir/codec` (Xcodec2Model + feature
-    extractor). Returns the two paths. Deterministic for a given seed."""
-    import torch
-    from transformers import Xcodec2FeatureExtractor
+    extractor config). Returns the two paths. Deterministic for a given seed.
 
-    out = Path(out_dir)
+    Everything is written to a temporary sibling folder first and moved into place at the end (the marker file
+    last), so a failed or killed run never leaves a half-written model folder behind."""
+    out = Path(out_dir).expanduser()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        _write_tiny(tmp, codebook_size, seed, eos_boost)
+        out.mkdir(exist_ok=True)
+        (out / TINY_MARKER).unlink(missing_ok=True)
+        for name in (*TINY_DIRNAMES, TINY_MARKER):
+            if (out / name).is_dir():
+                shutil.rmtree(out / name)
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"llm": str(out / "llm"), "codec": str(out / "codec")}
+
+
+def _write_tiny(out: Path, codebook_size: int, seed: int, eos_boost: float) -> None:
+    import torch
+
     tokenizer = build_tiny_tokenizer(codebook_size)
     llm = build_tiny_llm(len(tokenizer), seed)
     eos_id = tokenizer.convert_tokens_to_ids("<|SPEECH_GENERATION_END|>")
@@ -149,8 +178,7 @@ def make_tiny(out_dir: str | os.PathLike, codebook_size: int = 65536, seed: int 
     llm.save_pretrained(llm_dir)
     tokenizer.save_pretrained(llm_dir)
     codec.save_pretrained(codec_dir)
-    Xcodec2FeatureExtractor().save_pretrained(codec_dir)
-    (out / "TINY_MODELS.json").write_text(
+    (codec_dir / "preprocessor_config.json").write_text(json.dumps(XCODEC2_PREPROCESSOR_CONFIG, indent=2))
+    (out / TINY_MARKER).write_text(
         json.dumps({"codebook_size": codebook_size, "seed": seed, "note": "random weights, for tests and demos"})
     )
-    return {"llm": str(llm_dir), "codec": str(codec_dir)}

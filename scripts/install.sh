@@ -17,7 +17,7 @@ $VENV/bin/python -c "import torch" 2>/dev/null || $PIP install -q "torch==2.13.0
 $PIP install -q -e ".[offline,speechbrain,zh,notebooks,test]"
 $PIP install -q --no-deps "resemblyzer==0.1.4"
 # PyPI's torchaudio is a CUDA build whose C extensions fail beside a CPU torch, and transformers then fails to
-# import. Only its pure-Python parts are used (kaldi fbank for the codec's features), so drop the libraries.
+# import. Only its pure-Python parts are used (by speechbrain; the codec needs no torchaudio), so drop the libraries.
 if ! $VENV/bin/python -c "import torchaudio" 2>/dev/null; then
   TA=$($VENV/bin/python -c "import importlib.util,os;print(os.path.dirname(importlib.util.find_spec('torchaudio').origin))")
   rm -f "$TA"/lib/*.so

@@ -70,3 +70,29 @@ def test_stereo_44k_input_is_converted_not_rejected(codec):
     # (C, T) layout and int16 PCM are converted too.
     pcm = (stereo44.T * 32767).astype(np.int16)
     assert len(codec.encode(pcm, sample_rate=44100)) == len(codes16)
+
+
+@pytest.mark.parametrize("k", [1, 7, 26])
+def test_prompt_code_count_is_the_official_floor_T_over_320_plus_one(codec, k):
+    """The official encode pads T samples to the next multiple of 320 above T: floor(T/320) + 1 codes
+    (T = 48000 gives 151; transformers' code mask would keep 150). check=False: the length rule is the codec's,
+    whatever the prompt-length limits."""
+    for n in (320 * k - 1, 320 * k, 320 * k + 1):
+        wav = np.resize(speechlike(1.0, seed=k), n)
+        assert len(codec.encode(wav, check=False)) == n // 320 + 1, n
+    if k == 26:  # the example of issue 8
+        assert len(codec.encode(np.resize(speechlike(1.0), 48000))) == 151
+
+
+def test_voice_cloning_cut_off_removes_exactly_the_prompt(engine):
+    from llasa_search.engine import SynthesisRequest
+
+    n = 320 * 40 + 7  # not a multiple of the hop
+    (prep,) = engine.prepare([SynthesisRequest(text="Hello.", prompt_text="Hi there.",
+                                               prompt_audio=np.resize(speechlike(1.0, seed=5), n))])
+    assert len(prep.prompt_codes) == n // 320 + 1 == 41
+    generated = np.random.default_rng(3).integers(0, 65536, 29).tolist()
+    (audio,) = engine.decode([(prep, generated)])
+    (whole,) = engine.codec.decode([prep.prompt_codes + generated])
+    assert audio.shape[0] == len(generated) * 320
+    np.testing.assert_allclose(audio, whole[len(prep.prompt_codes) * 320:], atol=1e-5)
