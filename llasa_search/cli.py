@@ -213,6 +213,9 @@ def _add_study_commands(sub) -> None:
     add_sweep_parser(sub)
     add_report_parser(sub)
     add_study_data_parser(sub)
+    from .study.status import add_status_parser
+
+    add_status_parser(sub)
 
 
 def main(argv=None) -> int:

@@ -23,6 +23,11 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--shard", default=None, help="run shard i of n (e.g. 0/4): items i, i+n, ... of each dataset; "
                    "each shard writes its own records.shard-i-of-n.jsonl, the report reads them all")
     p.add_argument("--max-jobs", type=int, default=None, help="stop after this many new jobs")
+    p.add_argument("--ray", metavar="ADDRESS", default=None, help="run the jobs on a Ray cluster: local (start Ray on "
+                   "this machine), auto (the cluster `ray start` made here), or the head's host:port. Overrides the "
+                   "config's execution section; needs pip install \"llasa-search[ray]\"")
+    p.add_argument("--workers", type=int, default=None, help="with --ray: number of workers (default: one per GPU, "
+                   "or per cpus_per_worker CPUs, that the cluster has)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
     return p
@@ -37,13 +42,17 @@ def cmd_sweep(args) -> int:
     try:
         config = load_config(args.config)
         executor = get_executor(args.executor, config=config)
+        from .cluster import execution_for
+
+        executor = execution_for(config, executor, args.executor, getattr(args, "ray", None),
+                                 getattr(args, "workers", None))
         summary = run_sweep(config, args.out, executor, shard=args.shard, max_jobs=args.max_jobs,
                             progress=not args.no_progress)
     except (ConfigError, ConfigMismatchError, StoreLockedError, FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"llasa-search sweep: error: {e}", file=sys.stderr)
         return 2
     print(summary)
-    return 0
+    return 1 if summary.failed else 0
 
 
 def add_report_parser(subparsers) -> argparse.ArgumentParser:

@@ -19,6 +19,14 @@
         options: {temperature: 0.8}               # strategy config (validated by the strategy itself)
         pool: true                                # best_of_n only: generate max(budgets) once, curves from the pool
     output: {save_audio: true, save_candidates: false, save_traces: false}
+    execution:                                    # where jobs run (results do not depend on it: not in config.yaml)
+      backend: local                              # local (this process) | ray (a Ray cluster: study/cluster/)
+      address: local                              # ray: local (start Ray here) | auto | host:port | ray://host:port
+      workers: null                               # ray: number of workers; null = as many as the cluster fits
+      gpus_per_worker: null                       # ray: null = 1 when the cluster has GPUs, else 0
+      cpus_per_worker: 1                          # ray: CPUs (and torch threads) per worker
+      max_retries: 2                              # ray: re-runs of a job whose worker died or raised, then failed
+      batches_ahead: 1                            # ray: batches queued on each worker beyond the running one
 """
 from __future__ import annotations
 
@@ -108,6 +116,53 @@ class OutputSpec:
     save_traces: bool = False
 
 
+EXECUTION_BACKENDS = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class ExecutionSpec:
+    """Where a sweep's jobs run. Never changes a job's result, so it is not part of config.yaml or the hashes."""
+    backend: str = "local"
+    address: str = "local"
+    workers: int | None = None
+    gpus_per_worker: float | None = None
+    cpus_per_worker: float = 1.0
+    max_retries: int = 2
+    batches_ahead: int = 1
+
+
+def parse_execution(d, where: str = "execution") -> ExecutionSpec:
+    """The execution section (also used for --ray/--workers overrides)."""
+    d = _check_keys(d or {}, set(ExecutionSpec.__dataclass_fields__), where)
+    backend = d.get("backend", "local")
+    if backend not in EXECUTION_BACKENDS:
+        _fail(f"{where}.backend", f"{backend!r} unknown; choose one of {list(EXECUTION_BACKENDS)}")
+    address = d.get("address", "local")
+    if not isinstance(address, str) or not address.strip():
+        _fail(f"{where}.address", f"expected local, auto, host:port or ray://host:port, got {address!r}")
+
+    def number(key, lo, integer, default):
+        v = d.get(key, default)
+        if v is None and default is None:
+            return None
+        ok = isinstance(v, int) if integer else isinstance(v, (int, float))
+        if not ok or isinstance(v, bool) or v < lo:
+            _fail(f"{where}.{key}", f"expected {'an integer' if integer else 'a number'} >= {lo}, got {v!r}")
+        return v
+
+    workers = number("workers", 0, True, None)
+    if workers == 0:
+        _fail(f"{where}.workers", "0 workers would run nothing; give at least 1, or leave it out to use as many as "
+              "the cluster's resources fit")
+    cpus = number("cpus_per_worker", 0, False, 1.0)
+    gpus = number("gpus_per_worker", 0, False, None)
+    if cpus == 0 and not gpus:
+        _fail(f"{where}.cpus_per_worker", "a worker needs CPUs or GPUs: give cpus_per_worker > 0 or gpus_per_worker > 0")
+    return ExecutionSpec(backend=backend, address=address.strip(), workers=workers, gpus_per_worker=gpus,
+                         cpus_per_worker=cpus, max_retries=number("max_retries", 0, True, 2),
+                         batches_ahead=number("batches_ahead", 0, True, 1))
+
+
 @dataclass
 class SweepConfig:
     name: str
@@ -122,6 +177,7 @@ class SweepConfig:
     output: OutputSpec = field(default_factory=OutputSpec)
     source: str | None = None       # file the config came from
     verifier_options: dict = field(default_factory=dict)  # {verifier name: constructor kwargs}, e.g. local model folders
+    execution: ExecutionSpec = field(default_factory=ExecutionSpec)   # not in to_dict(): it never changes results
 
     def to_dict(self) -> dict:
         """The config in the YAML schema (parse_config(to_dict()) gives the same config back)."""
@@ -144,7 +200,7 @@ class SweepConfig:
 
 
 TOP_KEYS = {"name", "models", "datasets", "strategies", "evaluation", "seeds", "search_verifiers", "batch_size", "output",
-            "description", "verifier_options"}
+            "description", "verifier_options", "execution"}
 
 
 def parse_config(d: dict, source: str | None = None) -> SweepConfig:
@@ -263,7 +319,8 @@ def parse_config(d: dict, source: str | None = None) -> SweepConfig:
     return SweepConfig(name=str(name), models=models, datasets=datasets, strategies=strategies,
                        evaluation_verifiers=eval_v, seeds=list(seeds), search_verifiers=default_sv,
                        allow_overlap=overlap_ok, batch_size=bs, output=OutputSpec(**{k: bool(v) for k, v in out.items()}),
-                       source=source, verifier_options={k: dict(v) for k, v in vopts.items()})
+                       source=source, verifier_options={k: dict(v) for k, v in vopts.items()},
+                       execution=parse_execution(d.get("execution")))
 
 
 def load_config(path: str | Path) -> SweepConfig:

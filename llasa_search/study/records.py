@@ -108,4 +108,7 @@ def comparable(record: dict) -> dict:
     r.pop("timing", None)
     if isinstance(r.get("ledger"), dict):
         r["ledger"].pop("time_s", None)
+    evaluation = (r.get("extra") or {}).get("evaluation")
+    if isinstance(evaluation, dict):     # the search executor's evaluation timings
+        evaluation.pop("time_s", None)
     return r

@@ -1,7 +1,9 @@
 """run_sweep: expand a config into jobs, skip those already in the store, run the rest through an executor.
 
 The executor is any callable `executor(jobs: list[Job]) -> list[JobOutput]` (same order). The production executor
-(search engine + verifiers) and the offline espeak executor (executors/espeak.py) both plug in here.
+(search engine + verifiers) and the offline espeak executor (executors/espeak.py) both plug in here. An object with
+`run_batches(batches, sink)` instead (cluster/driver.py: Ray workers) runs the batches elsewhere and hands each result
+to the sink, so this process stays the only writer of the results folder.
 
 Crash safety: for each job, audio (and trace) files are written atomically first, then the record is appended with one
 write + fsync. A kill between the two leaves files without a record: the job is redone and the files replaced.
@@ -22,7 +24,10 @@ from .datasets.select import parse_shard
 from .jobs import Job, batches, expand_jobs
 from .paths import candidate_name, job_dir
 from .provenance import provenance
-from .records import JobOutput, build_record, validate_output
+from .progress import SweepProgress
+from .records import JobOutput, build_record
+from .sink import RecordSink
+from .status import write_plan
 from .store import ResultStore
 
 log = logging.getLogger(__name__)
@@ -42,10 +47,15 @@ class SweepSummary:
     ran: int
     recomputed_corrupt: int
     store_report: str
+    failed: int = 0         # jobs that failed for good this run (failures.jsonl); a rerun retries them
 
     def __str__(self) -> str:
-        return (f"{self.out_dir}: {self.total_jobs} jobs, {self.already_done} already done, {self.ran} run now "
-                f"({self.recomputed_corrupt} of them replace corrupt/truncated records). Store: {self.store_report}")
+        s = (f"{self.out_dir}: {self.total_jobs} jobs, {self.already_done} already done, {self.ran} run now "
+             f"({self.recomputed_corrupt} of them replace corrupt/truncated records). Store: {self.store_report}")
+        if self.failed:
+            s += (f"\n{self.failed} job(s) FAILED (errors in {self.out_dir / 'failures.jsonl'}); rerun the same command "
+                  f"to retry them")
+        return s
 
 
 def audio_relpath(job: Job, candidate: int | None = None) -> str:
@@ -91,6 +101,7 @@ def run_sweep(config: SweepConfig | str | os.PathLike, out_dir: str | os.PathLik
         corrupt_keys = {b.key for b in store.report.corrupt if b.key is not None}
         _write_run_info(out, config, shard)
         jobs = shard_jobs(expand_jobs(config, load_items), shard)
+        write_plan(out, fname, jobs, sh)
         mismatched = [j for j in jobs if j.key in store and store.get(j.key).get("config_hash") != j.config_hash]
         if mismatched:
             j = mismatched[0]
@@ -103,30 +114,21 @@ def run_sweep(config: SweepConfig | str | os.PathLike, out_dir: str | os.PathLik
         if max_jobs is not None:
             todo = todo[: max(0, int(max_jobs))]
         exec_name = getattr(executor, "name", None) or type(executor).__name__
-        recomputed = 0
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(jobs), initial=done_before, desc=f"sweep {config.name}", unit="job", dynamic_ncols=True)
+        bar = SweepProgress(len(jobs), done_before, f"sweep {config.name}", enabled=progress)
+        sink = RecordSink(out, store, exec_name, corrupt_keys, bar, _persist)
         try:
-            for batch in batches(todo, config.batch_size):
-                t0 = time.perf_counter()
-                outputs = list(executor(batch))
-                wall = (time.perf_counter() - t0) / max(1, len(batch))
-                if len(outputs) != len(batch):
-                    raise RuntimeError(f"executor {exec_name} returned {len(outputs)} outputs for {len(batch)} jobs")
-                for job, o in zip(batch, outputs):
-                    validate_output(o, job)
-                    store.append(_persist(out, job, o, wall, exec_name))
-                    recomputed += job.key in corrupt_keys
-                    if bar is not None:
-                        bar.update(1)
+            run_batches = getattr(executor, "run_batches", None)   # a cluster (cluster/driver.py) runs them itself
+            if run_batches is not None:
+                run_batches(batches(todo, config.batch_size), sink)
+            else:
+                for batch in batches(todo, config.batch_size):
+                    t0 = time.perf_counter()
+                    outputs = list(executor(batch))
+                    sink.done(batch, outputs, (time.perf_counter() - t0) / max(1, len(batch)))
         finally:
-            if bar is not None:
-                bar.close()
-        summary = SweepSummary(out, len(jobs), done_before, len(todo), recomputed,
-                              f"{len(store)} record(s) now; at open: {store.report.summary()}")
+            bar.close()
+        summary = SweepSummary(out, len(jobs), done_before, len(todo), sink.recomputed,
+                              f"{len(store)} record(s) now; at open: {store.report.summary()}", failed=sink.failed)
     log.info("%s", summary)
     return summary
 

@@ -22,6 +22,8 @@ def get_executor(name: str, config=None, **options):
         return _search.make_executor(config, **options)
     if name not in EXECUTORS:
         raise ValueError(f"executor {name!r} unknown; available: {sorted(EXECUTORS) + ['search']}")
+    if config is not None and name == "espeak":     # the config's verifier_options reach its verifiers too
+        options.setdefault("verifier_options", config.verifier_options)
     return EXECUTORS[name](**options)
 
 
