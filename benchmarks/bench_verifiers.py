@@ -1,9 +1,15 @@
 """Verifier throughput on this machine: audio seconds scored per wall second, batched vs one-by-one, for each
-backend that runs offline, plus the cost of a cache hit (memory and sqlite on disk).
+backend that runs offline, plus the cost of a cache hit (memory and sqlite on disk); and the fast search-time
+content verifiers: CTC (transformers) vs Whisper (transformers, and CTranslate2 via faster-whisper) at the same
+model shape with random weights, and length-bucketed vs padded CTC batches.
 
-    python benchmarks/bench_verifiers.py [--clips 8] [--repeats 2] [--json out.json]
+    python benchmarks/bench_verifiers.py [--clips 8] [--repeats 2] [--only fast|offline] [--shape base]
+                                         [--device cpu] [--json out.json]
 
-Speech is synthesised at run time (espeak-ng + piper), so nothing is downloaded.
+Speech is synthesised at run time (espeak-ng + piper) and models are built in-process, so nothing is downloaded.
+--shape: tiny (test models), base (hubert-base-shaped CTC, 95 M, vs whisper-base-shaped, 74 M; the default),
+large (hubert-large, 316 M, vs whisper-large-v3-shaped, 1.55 B: for a GPU). Random-weight Whisper never emits
+end-of-text, so its decoder runs --tokens-per-second x the longest clip's seconds tokens, as real speech would.
 """
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ import os
 import sys
 import tempfile
 import time
+
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -76,12 +84,99 @@ def bench_cache(clips, ctxs, repeats):
             "miss_over_disk_hit": t_miss / t_disk}
 
 
+SHAPES = {
+    "tiny": ({}, {}),
+    "base": (dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
+                  conv_dim=(512,) * 7, num_conv_pos_embeddings=128, num_conv_pos_embedding_groups=16),
+             dict(d_model=512, layers=6, heads=8, ffn=2048, vocab_size=51865)),
+    "large": (dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
+                   conv_dim=(512,) * 7, num_conv_pos_embeddings=128, num_conv_pos_embedding_groups=16),
+              dict(d_model=1280, layers=32, heads=20, ffn=5120, vocab_size=51866)),
+}
+
+
+def mixed_lengths(n: int, seed: int = 0):
+    """Search-like clip lengths: 1 to 8 s (partial candidates and whole utterances), random order."""
+    rng = np.random.default_rng(seed)
+    return [(0.1 * rng.standard_normal(int(16000 * s))).astype(np.float32) for s in rng.uniform(1.0, 8.0, n)]
+
+
+def bench_fast_asr(args):
+    """Audio seconds per wall second of each fast content verifier, as ratios measured in this run."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "verifiers"))
+    import vf_tiny_models as models
+    ctc_shape, whisper_shape = SHAPES[args.shape]
+    waves = mixed_lengths(args.clips)
+    ctxs = [VerifyContext(text=TEXTS[i % len(TEXTS)]) for i in range(len(waves))]
+    audio_s = sum(w.size for w in waves) / 16000
+    tokens = int(np.ceil(args.tokens_per_second * max(w.size for w in waves) / 16000))
+    dev = {"device": args.device, "batch_size": args.batch_size}
+    with tempfile.TemporaryDirectory() as d:
+        for sub in ("ctc", "whisper"):
+            os.makedirs(os.path.join(d, sub))
+        ctc_dir = models.make_ctc(os.path.join(d, "ctc"), "hubert", **ctc_shape)
+        hf_dir = models.make_whisper(os.path.join(d, "whisper"), **whisper_shape)
+        runs = {"ctc bucketed": create_verifier("ctc", model=ctc_dir, **dev),
+                "ctc padded": create_verifier("ctc", model=ctc_dir, max_padding=None, **dev),
+                "whisper (transformers)": create_verifier("whisper", model=hf_dir, max_new_tokens=tokens, **dev)}
+        try:
+            ct2_dir = models.convert_whisper_ct2(hf_dir, os.path.join(d, "ct2"))
+            runs["whisper (faster-whisper)"] = create_verifier("faster_whisper", model=ct2_dir, max_new_tokens=tokens,
+                                                               cpu_threads=torch_threads(), **dev)
+        except ImportError as e:
+            print(f"faster-whisper skipped: {e}")
+        rows = {}
+        for label, v in runs.items():
+            v.score(waves[:2], 16000, ctxs[:2])            # load + warm up
+            t = timed(lambda: v.score(waves, 16000, ctxs), args.repeats)
+            rows[label] = {"audio_s_per_s": audio_s / t, "seconds": t,
+                           "flops_per_audio_s": v.flops_per_second()}
+        for label in ("ctc bucketed", "ctc padded"):
+            v = runs[label]
+            v.audio_samples = v.padded_samples = 0
+            v.score(waves, 16000, ctxs)
+            rows[label]["padded_fraction"] = v.padded_samples / v.audio_samples
+    base = rows["whisper (transformers)"]["audio_s_per_s"]
+    print(f"\nfast content verifiers, shape={args.shape}, {len(waves)} clips of 1-8 s ({audio_s:.1f} s audio), "
+          f"batch {args.batch_size}, {args.device}, Whisper decoder {tokens} tokens")
+    print(f"{'verifier':<28} {'audio-s/s':>10} {'x whisper(tf)':>14} {'padding':>8}")
+    for label, r in rows.items():
+        pad = f"{r['padded_fraction']:.0%}" if "padded_fraction" in r else ""
+        print(f"{label:<28} {r['audio_s_per_s']:>10.2f} {r['audio_s_per_s'] / base:>13.2f}x {pad:>8}")
+    print(f"ctc bucketed / ctc padded: {rows['ctc bucketed']['audio_s_per_s'] / rows['ctc padded']['audio_s_per_s']:.2f}x")
+    return {"shape": args.shape, "clips": len(waves), "audio_s": audio_s, "whisper_tokens": tokens, "rows": rows}
+
+
+def torch_threads() -> int:
+    import torch
+    return torch.get_num_threads()
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--json", help="write results here")
+    ap.add_argument("--only", choices=("fast", "offline"), help="run one section")
+    ap.add_argument("--shape", choices=sorted(SHAPES), default="base", help="fast section: model shape")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--tokens-per-second", type=float, default=4.0, help="Whisper decoder tokens per audio second")
+    ap.add_argument("--threads", type=int, default=1, help="torch / CTranslate2 CPU threads")
     args = ap.parse_args(argv)
+    import torch
+    torch.set_num_threads(args.threads)
+    out = {}
+    if args.only != "offline":
+        out["fast"] = bench_fast_asr(args)
+    if args.only != "fast":
+        out.update(bench_offline(args))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=2, default=str)
+
+
+def bench_offline(args):
     clips, ctxs = make_clips(args.clips)
     backends = [("pocketsphinx", {"lm": "general"}), ("pocketsphinx", {"lm": "context", "lm_texts": TEXTS}),
                 ("sim_resemblyzer", {})]
@@ -100,9 +195,7 @@ def main(argv=None):
     print(f"cache (sim_resemblyzer): miss {cache['miss_ms_per_clip']:.1f} ms/clip, memory hit "
           f"{cache['memory_hit_ms_per_clip']:.3f} ms/clip ({cache['miss_over_memory_hit']:.0f}x cheaper), disk hit "
           f"{cache['disk_hit_ms_per_clip']:.3f} ms/clip ({cache['miss_over_disk_hit']:.0f}x cheaper)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"backends": rows, "cache": cache}, f, indent=2)
+    return {"backends": rows, "cache": cache}
 
 
 if __name__ == "__main__":

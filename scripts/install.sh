@@ -14,7 +14,7 @@ PIP="$VENV/bin/python -m pip"
 $PIP install -q --upgrade pip
 # CPU torch first: a bare `torch` requirement would pull a multi-GB CUDA build. GPU users bring their own torch.
 $VENV/bin/python -c "import torch" 2>/dev/null || $PIP install -q "torch==2.13.0"
-$PIP install -q -e ".[offline,speechbrain,zh,notebooks,ray,test]"
+$PIP install -q -e ".[offline,speechbrain,zh,fast,notebooks,ray,test]"
 $PIP install -q --no-deps "resemblyzer==0.1.4"
 # PyPI's torchaudio is a CUDA build whose C extensions fail beside a CPU torch, and transformers then fails to
 # import. Only its pure-Python parts are used (by speechbrain; the codec needs no torchaudio), so drop the libraries.

@@ -25,6 +25,7 @@ class ContentVerifier(BatchedVerifier):
     partial_audio = "prefix"     # a prefix transcript is matched against the leading text: needs all audio so far
     worst_score = float("-inf")
     languages: tuple[str, ...] | None = None     # None: any language
+    window_seconds: float | None = None           # models that read a fixed window (Whisper: 30 s) truncate longer clips
 
     def __init__(self, normalizer: str = "seedtts", partial_tolerance: float = 0.25, **kw):
         super().__init__(**kw)
@@ -52,7 +53,12 @@ class ContentVerifier(BatchedVerifier):
 
     def _score_valid(self, waves, contexts):
         hyps = self.transcribe(waves, contexts)
-        return [self._judge(h, c) for h, c in zip(hyps, contexts)]
+        results = [self._judge(h, c) for h, c in zip(hyps, contexts)]
+        if self.window_seconds:
+            for w, r in zip(waves, results):
+                if w.size > self.window_seconds * self.sample_rate:
+                    r.flags = tuple(r.flags) + (f"truncated_{self.window_seconds:g}s",)
+        return results
 
     def _judge(self, hyp: str, ctx: VerifyContext) -> VerifierResult:
         if ctx.partial:

@@ -12,7 +12,7 @@ from .availability import model_params
 from .base import LazyModel
 from .hf_loading import load_pretrained, torch_dtype
 from .registry import register
-from .whisper_common import LANGUAGE_NAMES, LARGE_V3_PARAMS, whisper_flops
+from .whisper_common import LANGUAGE_NAMES, by_language, LARGE_V3_PARAMS, whisper_flops
 
 DEFAULT_MODEL = "openai/whisper-large-v3"
 
@@ -23,6 +23,7 @@ class WhisperVerifier(LazyModel, ContentVerifier):
     packages = (("transformers", "pip install 'transformers>=5.13,<6'"),)
     model_files = ("config.json", ("preprocessor_config.json", "processor_config.json"),
                    ("tokenizer.json", "vocab.json"))
+    window_seconds = 30.0
 
     def __init__(self, model: str = DEFAULT_MODEL, num_beams: int = 1, max_new_tokens: int = 440,
                  batch_size: int = 8, **kw):
@@ -56,10 +57,7 @@ class WhisperVerifier(LazyModel, ContentVerifier):
         import torch
         self.load()
         out: list[str | None] = [None] * len(waves)
-        by_lang: dict[str, list[int]] = {}
-        for i, c in enumerate(contexts):
-            by_lang.setdefault(c.language.split("-")[0].lower(), []).append(i)
-        for lang, idx in by_lang.items():
+        for lang, idx in by_language(contexts).items():
             feats = self._processor.feature_extractor([waves[i] for i in idx], sampling_rate=16000,
                                                       return_tensors="pt").input_features
             feats = feats.to(self.device, dtype=self._model.dtype)
@@ -70,10 +68,3 @@ class WhisperVerifier(LazyModel, ContentVerifier):
             for i, text in zip(idx, self._processor.batch_decode(ids, skip_special_tokens=True)):
                 out[i] = text.strip()
         return out  # type: ignore[return-value]
-
-    def _score_valid(self, waves, contexts):
-        results = super()._score_valid(waves, contexts)
-        for w, r in zip(waves, results):
-            if w.size > 30 * self.sample_rate:
-                r.flags = tuple(r.flags) + ("truncated_30s",)
-        return results

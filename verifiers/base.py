@@ -9,6 +9,7 @@ from typing import ClassVar, Sequence
 import numpy as np
 
 from . import audio as _audio
+from .batching import length_buckets
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,8 @@ KINDS = ("content", "speaker", "emotion", "other")
 
 
 def as_batch(waveforms, contexts) -> tuple[list, list[VerifyContext]]:
-    """Accept one path, or one context for every clip; a batch otherwise. Length mismatch is an error."""
-    if waveforms is None or _audio.is_path(waveforms):
+    """Accept one clip (a path or a 1-D array), or one context for every clip; a batch otherwise."""
+    if waveforms is None or _audio.is_path(waveforms) or (isinstance(waveforms, np.ndarray) and waveforms.ndim == 1):
         waveforms = [waveforms]
     waveforms = list(waveforms)
     if isinstance(contexts, VerifyContext) or contexts is None:
@@ -114,6 +115,7 @@ class BatchedVerifier(Verifier):
     """
     sample_rate: int = _audio.TARGET_SR
     min_seconds: float = 0.1
+    max_padding: float | None = None    # batches.length_buckets: None = batches of batch_size by sorted length
 
     def __init__(self, batch_size: int = 8, device: str = "auto", dtype: str | None = None):
         self.batch_size = max(1, int(batch_size))
@@ -184,9 +186,9 @@ class BatchedVerifier(Verifier):
             extra_flags[i] = _audio.clip_flag(x)
             todo.append(i)
         # Similar lengths together: less padding, and padding-sensitive models see similar batches.
-        todo.sort(key=lambda i: prepared[i].size)
-        for start in range(0, len(todo), self.batch_size):
-            idx = todo[start:start + self.batch_size]
+        sizes = [prepared[i].size for i in todo]
+        for bucket in length_buckets(sizes, self.batch_size, self.max_padding):
+            idx = [todo[b] for b in bucket]
             for i, r in zip(idx, self._run_isolated(idx, prepared, contexts)):
                 if extra_flags[i]:
                     r.flags = tuple(r.flags) + extra_flags[i]

@@ -11,6 +11,8 @@ _REGISTRY: dict[str, type] = {}
 _BUILTIN = {
     "whisper": "verifiers.asr_whisper",
     "pocketsphinx": "verifiers.asr_pocketsphinx",
+    "ctc": "verifiers.asr_ctc",
+    "faster_whisper": "verifiers.asr_faster_whisper",
     "paraformer_zh": "verifiers.asr_paraformer",
     "sim_resemblyzer": "verifiers.sim_resemblyzer",
     "sim_ecapa": "verifiers.sim_ecapa",

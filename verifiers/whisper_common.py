@@ -18,3 +18,11 @@ def whisper_flops(encoder_params: float | None, decoder_params: float | None) ->
     if not encoder_params or not decoder_params:
         return None
     return 2.0 * (encoder_params * ENCODER_FRAMES_PER_SECOND + decoder_params * DECODER_TOKENS_PER_SECOND)
+
+
+def by_language(contexts) -> dict[str, list[int]]:
+    """Clip indices per language code ("en-US" -> "en"): Whisper forces one language per generate call."""
+    out: dict[str, list[int]] = {}
+    for i, c in enumerate(contexts):
+        out.setdefault(c.language.split("-")[0].lower(), []).append(i)
+    return out

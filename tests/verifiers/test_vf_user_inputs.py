@@ -37,6 +37,8 @@ def test_paths_and_lists_of_paths_score_like_arrays(pocketsphinx_general, wavs):
     assert rs[1].score == pytest.approx(base.score, abs=0.15)          # resampled twice: near, not identical
     one = v.score(wavs["mono"], None, c)                              # one path, one context
     assert len(one) == 1 and one[0].metrics["transcript"] == base.metrics["transcript"]
+    one = v.score(wavs["array"], 16000, c)                            # one 1-D array is one clip, not samples
+    assert len(one) == 1 and one[0].metrics["transcript"] == base.metrics["transcript"]
 
 
 def test_score_one_with_path_or_array(pocketsphinx_general, wavs):

@@ -22,7 +22,10 @@ def _byte_chars():
     return [chr(c) for c in cs]
 
 
-def make_whisper(folder: str) -> str:
+def make_whisper(folder: str, d_model: int = 32, layers: int = 1, heads: int = 2, ffn: int = 32,
+                 vocab_size: int | None = None) -> str:
+    """Tiny by default; the keyword sizes build a real-shape random Whisper for benchmarks (e.g. whisper-base:
+    d_model 512, 6 layers, 8 heads, ffn 2048, vocab 51865; ids beyond the byte tokenizer decode to nothing)."""
     from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor,
                               WhisperForConditionalGeneration, WhisperProcessor, WhisperTokenizer)
     tok = WhisperTokenizer(vocab={c: i for i, c in enumerate(_byte_chars())}, merges=[])
@@ -31,9 +34,11 @@ def make_whisper(folder: str) -> str:
     tok.add_special_tokens({"additional_special_tokens": specials})
     ids = {s: tok.convert_tokens_to_ids(s) for s in specials + ["<|endoftext|>"]}
     eot = ids["<|endoftext|>"]
-    cfg = WhisperConfig(vocab_size=len(tok), num_mel_bins=80, d_model=32, encoder_layers=1, decoder_layers=1,
-                        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
-                        max_source_positions=1500, max_target_positions=64,
+    cfg = WhisperConfig(vocab_size=max(len(tok), vocab_size or 0), num_mel_bins=80, d_model=d_model,
+                        encoder_layers=layers, decoder_layers=layers, encoder_attention_heads=heads,
+                        decoder_attention_heads=heads, encoder_ffn_dim=ffn, decoder_ffn_dim=ffn,
+                        max_source_positions=1500, max_target_positions=64 if vocab_size is None else 448,
+                        init_std=0.3 if vocab_size is None else 0.02,
                         decoder_start_token_id=ids["<|startoftranscript|>"], eos_token_id=eot, pad_token_id=eot,
                         bos_token_id=eot)
     torch.manual_seed(0)
@@ -42,9 +47,52 @@ def make_whisper(folder: str) -> str:
         decoder_start_token_id=ids["<|startoftranscript|>"], eos_token_id=eot, pad_token_id=eot,
         lang_to_id={"<|en|>": ids["<|en|>"], "<|zh|>": ids["<|zh|>"]},
         task_to_id={"transcribe": ids["<|transcribe|>"], "translate": ids["<|translate|>"]},
-        no_timestamps_token_id=ids["<|notimestamps|>"], is_multilingual=True, max_length=40)
+        no_timestamps_token_id=ids["<|notimestamps|>"], is_multilingual=True, max_length=40,
+        begin_suppress_tokens=[tok.convert_tokens_to_ids("Ġ"), eot])   # as real Whisper: no blank first token
     model.save_pretrained(folder)
-    WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tok).save_pretrained(folder)
+    fe = WhisperFeatureExtractor(feature_size=80)
+    WhisperProcessor(feature_extractor=fe, tokenizer=tok).save_pretrained(folder)
+    fe.save_pretrained(folder)    # preprocessor_config.json too, as hub Whisper folders have it
+    return folder
+
+
+def convert_whisper_ct2(hf_folder: str, out: str) -> str:
+    """The tiny transformers Whisper converted in-process to a CTranslate2 folder faster-whisper loads."""
+    from ctranslate2.converters import TransformersConverter
+    TransformersConverter(hf_folder, copy_files=["tokenizer.json", "preprocessor_config.json"]).convert(
+        out, quantization=None, force=True)
+    return out
+
+
+CTC_LETTERS = list("ABCDEFGHIJKLMNOPQRSTUVWXYZ'")
+
+
+def make_ctc(folder: str, arch: str = "hubert", **shape) -> str:
+    """A CTC ASR folder like facebook/hubert-large-ls960-ft (arch "hubert": layer-norm front end, attention mask)
+    or wav2vec2-base-960h (arch "wav2vec2": group-norm front end, no attention mask), at tiny widths unless
+    `shape` overrides them (e.g. hubert-base: hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+    intermediate_size=3072, conv_dim=(512,) * 7)."""
+    import json
+    from transformers import (HubertConfig, HubertForCTC, Wav2Vec2Config, Wav2Vec2CTCTokenizer,
+                              Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC, Wav2Vec2Processor)
+    vocab = {t: i for i, t in enumerate(["<pad>", "<s>", "</s>", "<unk>", "|"] + CTC_LETTERS)}
+    with open(os.path.join(folder, "vocab.json"), "w") as f:
+        json.dump(vocab, f)
+    tok = Wav2Vec2CTCTokenizer(os.path.join(folder, "vocab.json"), word_delimiter_token="|")
+    layer_norm = arch == "hubert"
+    common = dict(_tiny_wavlm_kwargs(), vocab_size=len(vocab), pad_token_id=0, ctc_loss_reduction="mean",
+                  feat_extract_norm="layer" if layer_norm else "group", do_stable_layer_norm=layer_norm)
+    for k in ("num_buckets", "max_bucket_distance"):
+        common.pop(k)
+    common.update(shape)
+    torch.manual_seed(0)
+    model = HubertForCTC(HubertConfig(**common)) if arch == "hubert" else Wav2Vec2ForCTC(Wav2Vec2Config(**common))
+    with torch.no_grad():   # a strong bias towards blank would make every transcript empty; spread the letters
+        model.lm_head.bias.normal_(0, 0.5)
+    model.save_pretrained(folder)
+    fe = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True,
+                                  return_attention_mask=layer_norm)
+    Wav2Vec2Processor(feature_extractor=fe, tokenizer=tok).save_pretrained(folder)
     return folder
 
 
