@@ -23,8 +23,7 @@ from ..prompts import SPEECH_TOKENS_PER_SECOND
 from .base import Strategy, StrategyConfig
 from .registry import register
 from .selection import SelectionRule
-from .stepping import run_to_end
-from .tree import AGGREGATES, TreeSettings, draw_completions, final_candidates, finish_tree, tree_search
+from .tree import AGGREGATES, TreeSettings, draw_finals, finish_tree, tree_search
 
 
 _DEFAULT_PRM_SECONDS = 2.0
@@ -97,19 +96,6 @@ class Staged(Strategy):
     def search(self, ctx, requests, seed):
         cfg = self.config
         outcome = tree_search(ctx, requests, seed, cfg.tree_settings(), cfg)
-        finals, completions = {}, []
-        for req in requests:
-            rid = req.request_id
-            finished = outcome.ranked(outcome.finished[rid] + outcome.reserve[rid])[: cfg.n_final]
-            need = cfg.n_final - len(finished)
-            kids = draw_completions(ctx, outcome, rid, need) if need and rid not in outcome.exhausted else []
-            completions += kids
-            finals[rid] = finished + kids
-        if run_to_end(ctx, completions, config=cfg):
-            outcome.exhausted.update(s.request_id for s in completions if not s.finished)
-        for req in requests:  # a completion cut by the budget competes only if nothing finished
-            rid = req.request_id
-            done = [s for s in finals[rid] if s.finished]
-            finals[rid] = done or finals[rid] or final_candidates(outcome, rid)
+        finals = draw_finals(ctx, outcome, requests, cfg.n_final, cfg)
         final = [cfg.orm_verifier] if cfg.orm_verifier else [cfg.prm_verifier]
         return finish_tree(ctx, self, requests, seed, outcome, final, cfg.selection, finals=finals)

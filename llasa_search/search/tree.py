@@ -94,7 +94,7 @@ class Subtree:
 class TreeOutcome:
     """Per request id: `finished` (slot holders), `survivors` (live beams when max_steps or the budget stopped
     the search), `reserve` (finished children that lost their slot). Read-only for strategies: use the
-    functions of this module (`complete_survivors`, `draw_completions`, `finish_tree`) to change it."""
+    functions of this module (`complete_survivors`, `draw_finals`, `finish_tree`) to change it."""
 
     finished: dict = field(default_factory=dict)
     survivors: dict = field(default_factory=dict)
@@ -294,9 +294,28 @@ def complete_survivors(ctx, outcome: TreeOutcome, config) -> None:
         outcome.survivors[rid] = [s for s in states if not s.finished]
 
 
-def draw_completions(ctx, outcome: TreeOutcome, request_id: str, count: int) -> list:
-    """`count` children forked from the best live beams (round-robin), or from the prompt if none is live;
-    they inherit their parent's step history and value. Returns the children (not yet extended)."""
+def draw_finals(ctx, outcome: TreeOutcome, requests, n: int, config) -> dict:
+    """Exactly `n` final candidates per utterance (fewer only if the budget runs out): its finished candidates
+    (slot holders and finished children that lost a slot, best process value first), then completions forked
+    from the best live beams (round-robin; from the prompt if no beam is live) and run to the end within the
+    budget. A completion cut by the budget competes only if nothing finished. -> request_id -> states."""
+    finals, completions = {}, []
+    for req in requests:
+        rid = req.request_id
+        finished = outcome.ranked(outcome.finished[rid] + outcome.reserve[rid])[:n]
+        need = n - len(finished)
+        kids = _fork_completions(ctx, outcome, rid, need) if need and rid not in outcome.exhausted else []
+        completions += kids
+        finals[rid] = finished + kids
+    if run_to_end(ctx, completions, config=config):
+        outcome.exhausted.update(s.request_id for s in completions if not s.finished)
+    for req in requests:
+        rid = req.request_id
+        finals[rid] = [s for s in finals[rid] if s.finished] or finals[rid] or final_candidates(outcome, rid)
+    return finals
+
+
+def _fork_completions(ctx, outcome: TreeOutcome, request_id: str, count: int) -> list:
     parents = outcome.ranked(outcome.survivors[request_id]) or [outcome.roots[request_id]]
     kids = []
     for i, parent in enumerate(parents):

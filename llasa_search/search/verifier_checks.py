@@ -6,15 +6,14 @@ from ..errors import ConfigError, VerifierError
 
 
 def judge_problem(verifier, vctx) -> str | None:
-    """None if `verifier` can judge a request with this VerifyContext, else why not. Uses the verifier's
-    `can_judge`; a verifier without it is trusted, except a speaker verifier with no reference audio."""
+    """None if `verifier` can judge a request with this VerifyContext, else why not: the verifier's own
+    `can_judge`, and in any case a speaker verifier cannot judge without reference audio or embedding."""
     can_judge = getattr(verifier, "can_judge", None)
-    if can_judge is not None:
-        return can_judge(vctx)
-    if getattr(verifier, "kind", None) == "speaker" and vctx.reference_audio is None \
+    problem = can_judge(vctx) if can_judge is not None else None
+    if problem is None and getattr(verifier, "kind", None) == "speaker" and vctx.reference_audio is None \
             and getattr(vctx, "reference_embedding", None) is None:
-        return "needs reference audio: pass a voice prompt or choose another PRM"
-    return None
+        problem = "needs reference audio: pass a voice prompt or choose another PRM"
+    return problem
 
 
 def check_can_judge(ctx, name: str, requests, role: str) -> None:
@@ -24,7 +23,7 @@ def check_can_judge(ctx, name: str, requests, role: str) -> None:
         problem = judge_problem(verifier, ctx.verify_context(req))
         if problem:
             raise ConfigError(f"verifier '{name}' cannot be the {role} for request '{req.request_id}': {problem} "
-                              "(pass a voice prompt, or pick another verifier)")
+                              "(pass a voice prompt or what else it needs, or pick another verifier)")
 
 
 def check_result_count(name: str, results, expected: int) -> list:
