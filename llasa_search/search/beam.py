@@ -25,6 +25,7 @@ from .base import Strategy, StrategyConfig
 from .registry import register
 from .selection import SelectionRule
 from .tree import AGGREGATES, TreeSettings, complete_survivors, finish_tree, tree_search
+from .verifier_checks import check_can_judge
 
 
 @dataclass
@@ -70,6 +71,7 @@ class BeamSearch(Strategy):
         return [self.config.prm_verifier, *self.config.final_verifiers]
 
     def search(self, ctx, requests, seed):
+        check_can_judge(ctx, self.config.final_verifiers, requests, role="final verifier")
         outcome = tree_search(ctx, requests, seed, self.config.tree_settings(), self.config)
         complete_survivors(ctx, outcome, self.config)
         return finish_tree(ctx, self, requests, seed, outcome, self.config.final_verifiers, self.config.selection)

@@ -20,6 +20,7 @@ from .finalize import Finals, finalize_results
 from .registry import register
 from .selection import SelectionRule
 from .stepping import run_to_end
+from .verifier_checks import check_can_judge
 
 
 @dataclass
@@ -51,6 +52,7 @@ class BestOfN(Strategy):
 
     def search(self, ctx, requests, seed):
         cfg = self.config
+        check_can_judge(ctx, cfg.verifiers, requests, role="verifier that chooses")
         roots = ctx.backend.prefill(
             [r.prompt_ids for r in requests], [request_seed(seed, r.request_id) for r in requests],
             request_ids=[r.request_id for r in requests],

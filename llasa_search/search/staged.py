@@ -24,6 +24,7 @@ from .base import Strategy, StrategyConfig
 from .registry import register
 from .selection import SelectionRule
 from .tree import AGGREGATES, TreeSettings, draw_finals, finish_tree, tree_search
+from .verifier_checks import check_can_judge
 
 
 _DEFAULT_PRM_SECONDS = 2.0
@@ -95,6 +96,7 @@ class Staged(Strategy):
 
     def search(self, ctx, requests, seed):
         cfg = self.config
+        check_can_judge(ctx, [cfg.orm_verifier] if cfg.orm_verifier else [], requests, role="ORM")
         outcome = tree_search(ctx, requests, seed, cfg.tree_settings(), cfg)
         finals = draw_finals(ctx, outcome, requests, cfg.n_final, cfg)
         final = [cfg.orm_verifier] if cfg.orm_verifier else [cfg.prm_verifier]

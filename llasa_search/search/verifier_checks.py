@@ -16,14 +16,16 @@ def judge_problem(verifier, vctx) -> str | None:
     return problem
 
 
-def check_can_judge(ctx, name: str, requests, role: str) -> None:
-    """Raise ConfigError naming the verifier and the first request it cannot judge."""
-    verifier = ctx.verifier(name)
-    for req in requests:
-        problem = judge_problem(verifier, ctx.verify_context(req))
-        if problem:
-            raise ConfigError(f"verifier '{name}' cannot be the {role} for request '{req.request_id}': {problem} "
-                              "(pass a voice prompt or what else it needs, or pick another verifier)")
+def check_can_judge(ctx, names, requests, role: str) -> None:
+    """Raise ConfigError naming the verifier and the first request it cannot judge. Strategies call it before
+    generating for every verifier that chooses (a verifier that fails on every candidate would choose nothing)."""
+    for name in [names] if isinstance(names, str) else names:
+        verifier = ctx.verifier(name)
+        for req in requests:
+            problem = judge_problem(verifier, ctx.verify_context(req))
+            if problem:
+                raise ConfigError(f"verifier '{name}' cannot be the {role} for request '{req.request_id}': "
+                                  f"{problem} (pass a voice prompt or what else it needs, or pick another verifier)")
 
 
 def check_result_count(name: str, results, expected: int) -> list:

@@ -116,3 +116,16 @@ def test_staged_orm_judges_exactly_n_final(engine, reward, n_final):
         assert all("orm" in c.scores for c in finals)
         assert res.ledger["verifier_calls"]["orm"] == n_final
     assert orm.calls == n_final * len(reqs) and orm.partial_calls == 0
+
+
+@pytest.mark.parametrize("strategy,options", [
+    ("best_of_n", {"n": 2, "verifiers": ["speaker_like"]}),
+    ("beam", {"prm_verifier": "frame_energy", "final_verifiers": ["speaker_like"]}),
+    ("staged", {"prm_verifier": "frame_energy", "orm_verifier": "speaker_like"}),
+])
+def test_outcome_verifier_that_cannot_judge_fails_before_generating(engine, strategy, options):
+    """A verifier that would fail on every candidate chooses nothing: refused up front, like a PRM."""
+    verifiers = {"speaker_like": SpeakerWithoutReference(), "frame_energy": FrameEnergyReward()}
+    with count_lm_tokens(engine) as seen, pytest.raises(ConfigError, match="speaker_like"):
+        run_search(engine, text_requests(1), strategy, {**options, "max_new_tokens": 20}, verifiers)
+    assert seen["tokens"] == 0
