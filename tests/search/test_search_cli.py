@@ -45,9 +45,8 @@ def test_cli_synthesize(tiny_dir, espeak_prompt, resemblyzer_available, tmp_path
     # every complete candidate saved; the chosen one marked and equal to --out
     wavs = sorted(cand_dir.glob("*.wav"))
     assert len(wavs) == len(finals)
-    chosen_wav = [w for w in wavs if w.stem.endswith("_chosen")]
-    assert len(chosen_wav) == 1 and f"cand{trace['chosen_uid']}_" in chosen_wav[0].name
-    np.testing.assert_array_equal(sf.read(chosen_wav[0])[0], audio)
+    chosen_wav = trace_path.parent / trace["files"]["candidates"][str(trace["chosen_uid"])]  # cand-NN.wav
+    np.testing.assert_array_equal(sf.read(chosen_wav)[0], audio)
     if strategy != "sampling":
         assert "sim_resemblyzer" in trace["ledger"]["verifier_calls"]
     if strategy in ("beam", "dvts", "staged"):
