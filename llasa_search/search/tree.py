@@ -283,13 +283,12 @@ def _partial_trace(ctx, state, out: TreeOutcome, kept: bool):
 
 # -- after the search ------------------------------------------------------------------------------------------
 def complete_survivors(ctx, outcome: TreeOutcome, config) -> None:
-    """Run the live beams of a search stopped by max_steps to the end without branching, within the budget."""
+    """Run the live beams of a search stopped by max_steps to the end without branching (all utterances as one
+    batch), within the budget."""
+    todo = [s for rid, states in outcome.survivors.items() if rid not in outcome.exhausted for s in states]
+    cut = run_to_end(ctx, todo, config=config)
+    outcome.exhausted.update(s.request_id for s in cut)
     for rid, states in outcome.survivors.items():
-        if rid in outcome.exhausted:
-            continue
-        cut = run_to_end(ctx, states, config=config)
-        if cut:
-            outcome.exhausted.add(rid)
         outcome.finished[rid] += [s for s in states if s.finished]
         outcome.survivors[rid] = [s for s in states if not s.finished]
 

@@ -93,3 +93,14 @@ def test_forwarded_token_budget_unit(engine, reward):
 def test_bad_budget_options_are_rejected(engine, reward, options):
     with pytest.raises(ConfigError):
         _run(engine, reward, "best_of_n", {"n": 2, **options})
+
+
+def test_max_steps_completes_kept_beams_in_one_batch(engine, reward):
+    options = {"prm_verifier": "frame_energy", "beam_width": 2, "expansions": 2, "step_tokens": 10,
+               "max_steps": 2, "max_new_tokens": 60}
+    results, _ = _run(engine, reward, "beam", options, SamplingConfig(min_new_tokens=30))
+    for res in results:
+        assert max(c.step for c in res.candidates if c.role == "partial") <= 2
+        finals = [c for c in res.candidates if c.role == "final"]
+        assert len(finals) == 2 and all(c.finished for c in finals) and not res.flags
+        assert all(len(c.generated_ids) > 20 for c in finals)  # completed past the 2 scored steps

@@ -87,3 +87,12 @@ def test_rule_from_config_values_and_errors():
         SelectionRule("threshold")
     with pytest.raises(ValueError):
         SelectionRule().choose([], ["sim"])
+
+
+def test_ties_go_to_the_random_key_not_the_position():
+    """Strategies pass each candidate's seeded random key, so a tie never favours the earliest (shortest) finisher."""
+    rule = SelectionRule()
+    assert rule.choose([{"sim": 0.7}, {"sim": 0.7}, {"sim": 0.1}], ["sim"], tie_keys=[3, 9, 99]) == 1
+    lex = SelectionRule("lexicographic", tolerance=0.1)
+    assert lex.choose([{"a": 1.0, "b": 0.5}, {"a": 0.95, "b": 0.5}], ["a", "b"], tie_keys=[1, 2]) == 1
+    assert SelectionRule("first").choose([{"sim": 0.1}, {"sim": 0.9}], ["sim"], tie_keys=[0, 1]) == 0
