@@ -216,6 +216,9 @@ def _add_study_commands(sub) -> None:
     from .study.status import add_status_parser
 
     add_status_parser(sub)
+    from .study.cli_inspect import add_inspect_parser
+
+    add_inspect_parser(sub)
 
 
 def main(argv=None) -> int:

@@ -8,13 +8,20 @@ if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq espeak-ng sox >/dev/null
 fi
+# Headless browser for the HTML report's test (tests/study/test_report_html.py); optional: the test skips with the
+# reason when it cannot be installed.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  ($SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null) \
+    || echo "chromium/chromium-driver not installed: the HTML report's browser test will be skipped" >&2
+fi
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 PIP="$VENV/bin/python -m pip"
 $PIP install -q --upgrade pip
 # CPU torch first: a bare `torch` requirement would pull a multi-GB CUDA build. GPU users bring their own torch.
 $VENV/bin/python -c "import torch" 2>/dev/null || $PIP install -q "torch==2.13.0"
-$PIP install -q -e ".[offline,speechbrain,zh,fast,notebooks,ray,test]"
+$PIP install -q -e ".[offline,speechbrain,zh,fast,notebooks,ray,test,browser]"
 $PIP install -q --no-deps "resemblyzer==0.1.4"
 # PyPI's torchaudio is a CUDA build whose C extensions fail beside a CPU torch, and transformers then fails to
 # import. Only its pure-Python parts are used (by speechbrain; the codec needs no torchaudio), so drop the libraries.

@@ -69,6 +69,9 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--failure-policy", choices=["worst", "drop", "error"], default="worst",
                    help="failed metrics: worst (count as WER 100%%, SIM 0; default), drop (leave out of means), "
                         "error (stop); the tables count failures either way")
+    p.add_argument("--audio", choices=["copy", "link"], default="copy",
+                   help="HTML report audio: copy into REPORT_DIR/audio (default; the report stands alone) or link to "
+                        "the results folder (no copy; keep the report beside the results)")
     p.set_defaults(func=cmd_report)
     return p
 
@@ -78,11 +81,12 @@ def cmd_report(args) -> int:
 
     try:
         paths = make_report(args.results, args.out, x_axes=tuple(x.strip() for x in args.x.split(",") if x.strip()),
-                            ties=args.ties, n_boot=args.n_boot, failure_policy=args.failure_policy)
+                            ties=args.ties, n_boot=args.n_boot, failure_policy=args.failure_policy,
+                            audio=args.audio)
     except (FileNotFoundError, ValueError) as e:
         print(f"llasa-search report: error: {e}", file=sys.stderr)
         return 2
-    print(f"report written to {args.out} (see {paths['readme']})")
+    print(f"report written to {args.out}: open {paths.get('html', paths['readme'])}")
     return 0
 
 

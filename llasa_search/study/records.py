@@ -5,7 +5,7 @@ Record fields (one JSON object per (utt_id, config_name, seed)):
   dataset, model {name, path, codec}, strategy (label), strategy_kind, strategy_config (options), pool (bool),
                                             pool_budgets (the n of the best-of-n curve read from this pool)
   budget {unit, value}, search_verifiers [...], evaluation_verifiers [...], config_hash
-  item {text, language, task, target_emotion}
+  item {text, language, task, target_emotion, prompt_wav, prompt_text, prompt_seconds, gt_wav}
   search_scores {verifier: score}           the chosen candidate's scores from the search verifiers
   metrics {verifier: {metric: value}}       the chosen candidate's evaluation metrics (raw, e.g. wer/substitutions/
                                             deletions/insertions/ref_len for ASR, sim for speaker models), plus "score"
@@ -94,7 +94,9 @@ def build_record(job, out: JobOutput, audio_path: str | None, candidate_paths: l
         "budget": {"unit": job.strategy.budget_unit, "value": int(job.budget)},
         "search_verifiers": list(job.strategy.verifiers), "evaluation_verifiers": list(job.evaluation_verifiers),
         "config_hash": job.config_hash,
-        "item": {"text": it.text, "language": it.language, "task": it.task, "target_emotion": it.target_emotion},
+        "item": {"text": it.text, "language": it.language, "task": it.task, "target_emotion": it.target_emotion,
+                 "prompt_wav": it.prompt_wav, "prompt_text": it.prompt_text, "prompt_seconds": it.prompt_seconds,
+                 "gt_wav": it.gt_wav},
         "search_scores": out.search_scores, "metrics": out.metrics, "ledger": out.ledger,
         "audio_path": audio_path, "candidates": cands, "trace_path": trace_path, "executor": executor,
         "extra": out.extra,

@@ -1,4 +1,5 @@
-"""make_report(results_dir, out_dir): tables (Markdown, CSV, LaTeX) and plots (PNG, PDF) from a results folder.
+"""make_report(results_dir, out_dir): tables (Markdown, CSV, LaTeX), plots (PNG, PDF) and the HTML listening report
+(index.html, utt/<dataset>/<utterance>.html, worst.html; see html/site.py) from a results folder.
 
 Files: table.md / table.csv / table_long.csv / table.tex; scaling/<dataset>__<metric>__<x>.{png,pdf} for every metric
 and x axis; overopt/<dataset>__<strategy>__<search verifier>__vs__<eval verifier>.{png,pdf}; data.csv (the tidy
@@ -23,7 +24,8 @@ def _slug(s: str) -> str:
 
 
 def make_report(results_dir, out_dir, x_axes=("candidates", "generated_tokens", "wall_s"), ties: str = "random",
-                n_boot: int = 2000, formats=("png", "pdf"), failure_policy: str = DEFAULT_POLICY) -> dict:
+                n_boot: int = 2000, formats=("png", "pdf"), failure_policy: str = DEFAULT_POLICY, html: bool = True,
+                audio: str = "copy") -> dict:
     bad = [x for x in x_axes if x not in X_AXES]
     if bad:
         raise ValueError(f"unknown x axis {bad}; choose from {list(X_AXES)}")
@@ -58,6 +60,15 @@ def make_report(results_dir, out_dir, x_axes=("candidates", "generated_tokens", 
     if not paths["overopt"]:
         lines.append("- (no over-optimisation plot: no evaluation verifier of the same kind as a search verifier "
                      "is held out from the search)")
+    if html:
+        from .html import write_site
+
+        summary = [f"Results: {results_dir}", f"Store: {store.report.summary()}",
+                   f"Failed metrics (failure policy {failure_policy}): {POLICY_TEXT[failure_policy]}",
+                   f"Audio: {'copied into audio/' if audio == 'copy' else 'linked from the results folder'}."]
+        figures = [p for p in paths["scaling"] + paths["overopt"] if p.suffix == ".png"]
+        paths["html"] = write_site(results_dir, out, records, long, figures, summary, audio)
+        lines[2:2] = ["Open index.html for the listening report (tables, figures, every utterance's audio).", ""]
     atomic_write_text(out / "README.md", "\n".join(lines) + "\n")
     paths["readme"] = out / "README.md"
     paths["data"] = out / "data.csv"

@@ -121,3 +121,45 @@ def test_empty_folder_is_a_clear_error(tmp_path):
         make_report(tmp_path, tmp_path / "r")
     with pytest.raises(ValueError, match="unknown x axis"):
         make_report(tmp_path, tmp_path / "r", x_axes=("joules",))
+
+
+def _plot_records():
+    recs = []
+    for u in range(4):
+        for kind, strategy, budget, cands in (("sampling", "base", 1, 1), ("beam", "beam", 2, 3), ("beam", "beam", 4, 7)):
+            sim = 0.46 + 1e-6 * budget + 1e-7 * u        # tiny spread: matplotlib would add an offset text
+            r = record("en", "en", f"u{u}", strategy, kind, budget, 0,
+                       {"sim_wavlm_ecapa": {"sim": -0.2 - 1e-4 * budget - 1e-5 * u, "score": 0.0}}, {"sim_resemblyzer": sim})
+            r["ledger"]["candidates"] = cands          # measured count differs from the nominal budget
+            recs.append(r)
+    return recs
+
+
+def test_plots_use_the_nominal_budget_and_skip_overopt_for_sampling():
+    from llasa_search.study.aggregate import records_frame
+    from llasa_search.study.plots import curve_points, overopt_pairs
+    from llasa_search.study.tables import metric_specs
+
+    df = records_frame(_plot_records())
+    spec = metric_specs(df, "en")[0]
+    assert spec.label == "SIM (sim_wavlm_ecapa)"
+    pts = curve_points(df[df["strategy"] == "beam"], spec, "candidates", 50)
+    assert list(pts["x"]) == [2.0, 4.0]
+    one = curve_points(df[df["strategy"] == "base"], spec, "candidates", 50)      # one budget: still an interval
+    assert one["lo"].iloc[0] < one["mean"].iloc[0] < one["hi"].iloc[0]
+    assert [p[0] for p in overopt_pairs(df, "en")] == ["beam"]
+
+
+def test_overopt_figure_labels_do_not_overlap():
+    from llasa_search.study.aggregate import records_frame
+    from llasa_search.study.plots import overopt_figure
+
+    df = records_frame(_plot_records())
+    fig = overopt_figure(df, "en", "beam", "sim_resemblyzer", "sim_wavlm_ecapa", "m:sim_wavlm_ecapa:sim", 50)
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    boxes = [ax.get_tightbbox(r) for ax in fig.axes]           # each panel with its tick and axis labels
+    for i in range(len(boxes) - 1):
+        assert boxes[i].x1 <= boxes[i + 1].x0, f"panel {i} labels run into panel {i + 1}"
+    for ax in fig.axes:                                        # no offset text ("+1e-4" etc.) beside the axes
+        assert ax.yaxis.get_offset_text().get_text() == "" and ax.xaxis.get_offset_text().get_text() == ""
