@@ -83,7 +83,6 @@ class Subtree:
     index: int
     free_slots: int                  # slots not yet holding a finished candidate
     live: list                       # unfinished states kept; unscored children while `carry`
-    done: list = field(default_factory=list)     # finished candidates that won a slot
     waiting: list = field(default_factory=list)  # finished children waiting for a scored step to compete at
     carry: bool = False              # `live` are unscored children: extend them again without forking
     stopped: bool = False
@@ -255,20 +254,23 @@ def _prune(ctx, t: Subtree, kids: list, scored: set, out: TreeOutcome) -> None:
     pool = out.ranked(t.waiting + kids)
     t.waiting, t.carry = [], False
     keep, drop = pool[: t.free_slots], pool[t.free_slots:]
-    for k in keep:
-        if k.finished:
-            t.done.append(k)
-            out.finished[t.request_id].append(k)
-    t.free_slots -= sum(k.finished for k in keep)
+    won = [k for k in keep if k.finished]
+    out.finished[t.request_id] += won
+    t.free_slots -= len(won)
     t.live = [k for k in keep if not k.finished]
-    for k in pool:  # every scored child except the finished winners (they are final candidates)
-        if not (k.finished and k in keep):
-            out.partial_traces[t.request_id].append(_partial_trace(ctx, k, out, kept=k in t.live))
+    _trace_step(ctx, t, pool, won, out)
     out.reserve[t.request_id] += [k for k in drop if k.finished]
     ctx.backend.release([k for k in drop if not k.finished])
     ctx.backend.compact(t.live)
     if not t.live:
         t.stopped = True
+
+
+def _trace_step(ctx, t: Subtree, pool: list, won: list, out: TreeOutcome) -> None:
+    """A partial trace for every child that competed, except the finished winners (they become final candidates)."""
+    for k in pool:
+        if k not in won:
+            out.partial_traces[t.request_id].append(_partial_trace(ctx, k, out, kept=k in t.live))
 
 
 def _partial_trace(ctx, state, out: TreeOutcome, kept: bool):
