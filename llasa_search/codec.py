@@ -72,8 +72,7 @@ class SpeechCodec:
 
         context_codes[i] (e.g. the prompt's codes) is prepended for decoding and its audio removed after.
         Only sequences of equal length are decoded together: X-codec2's decoder is a bidirectional transformer,
-        so padding would bleed into the audio. `seconds_decoded` counts only the candidates' codes, not the
-        context decoded again with them (the codec's wall time covers both).
+        so padding would bleed into the audio. `seconds_decoded` counts all audio decoded, context included.
         """
         import torch
 
@@ -103,5 +102,5 @@ class SpeechCodec:
                 outputs[i] = audio[row, cut : length * self.hop_length].astype(np.float32)
         self.calls += 1
         self.wall += time.perf_counter() - start
-        self.seconds_decoded += sum(len(x) for x in codes_batch) * self.hop_length / self.sample_rate
+        self.seconds_decoded += sum(len(x) for x in full) * self.hop_length / self.sample_rate
         return outputs  # type: ignore[return-value]

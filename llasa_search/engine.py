@@ -14,6 +14,7 @@ import numpy as np
 
 from .audio import CODEC_SAMPLE_RATE, load_audio, prepare_audio
 from .codec import DEFAULT_CODEC, SpeechCodec
+from .decode_window import DecodeWindow, decode_inputs
 from .generation import CostLedger, GenerationBackend, SamplingConfig
 from .model import DEFAULT_MODEL, TINY_ALIAS, LlasaLM
 from .prompts import LlasaPrompt, build_prompt_ids, make_prompt
@@ -131,12 +132,16 @@ class LlasaEngine:
         return self.lm.vocab.ids_to_codes(generated_ids)
 
     def decode(self, items: Sequence[tuple[PreparedRequest, Sequence[int]]],
-               ledger: CostLedger | None = None) -> list[np.ndarray]:
+               ledger: CostLedger | None = None, windows: Sequence[DecodeWindow | None] | None = None
+               ) -> list[np.ndarray]:
         """Decode (request, generated speech codes) pairs; for cloning/continuation the prompt's codes are
-        decoded in front and their audio removed."""
+        decoded in front and their audio removed. `windows[i]` (partial scoring) decodes only the candidate's last
+        seconds after a short context (decode_window.py). The ledger counts every code decoded, context included."""
+        windows = [None] * len(items) if windows is None else list(windows)
+        plans = [decode_inputs(req.prompt_codes, codes, w) for (req, codes), w in zip(items, windows)]
         calls, secs = self.codec.calls, self.codec.seconds_decoded
         wall = self.codec.wall
-        audio = self.codec.decode([codes for _, codes in items], [req.prompt_codes for req, _ in items])
+        audio = self.codec.decode([kept for _, kept in plans], [context for context, _ in plans])
         if ledger is not None:
             ledger.codec_calls += self.codec.calls - calls
             ledger.codec_audio_seconds += self.codec.seconds_decoded - secs

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..decode_window import DecodeWindow, decode_inputs
 from ..engine import LlasaEngine, PreparedRequest
 from ..generation import CostLedger, GenerationBackend, GenState, SamplingConfig
 from .trace import CandidateTrace
@@ -24,6 +25,8 @@ class SearchContext:
     ledger: CostLedger = field(default_factory=CostLedger)
     backend: GenerationBackend | None = None
     request_ledgers: dict = field(default_factory=lambda: defaultdict(CostLedger))  # request_id -> costs
+    # partial candidates scored by a PRM are decoded from their last seconds only (None: prompt + whole prefix)
+    decode_window: DecodeWindow | None = field(default_factory=DecodeWindow)
 
     def __post_init__(self):
         if self.backend is None:
@@ -44,13 +47,20 @@ class SearchContext:
     def codes_of(self, state: GenState) -> list[int]:
         return self.engine.speech_codes(state.generated_ids)
 
-    def decode(self, pairs: Sequence[tuple[PreparedRequest, GenState]]) -> list[np.ndarray]:
+    def decode(self, pairs: Sequence[tuple[PreparedRequest, GenState]], for_verifier: str | None = None
+               ) -> list[np.ndarray]:
+        """Audio of (request, state) pairs. With `for_verifier` (a PRM scoring partial candidates), a live state
+        is decoded from its last `decode_window` seconds only, unless that verifier needs the whole prefix."""
         codes = [self.codes_of(s) for _, s in pairs]
-        audio = self.engine.decode([(req, c) for (req, _), c in zip(pairs, codes)], self.ledger)
+        window = self.decode_window if for_verifier and not needs_prefix(self.verifier(for_verifier)) else None
+        windows = [None if st.finished else window for _, st in pairs]
+        audio = self.engine.decode([(req, c) for (req, _), c in zip(pairs, codes)], self.ledger, windows)
         for rid in {req.request_id for req, _ in pairs}:
             self.request_ledgers[rid].codec_calls += 1
-        for (req, _), c in zip(pairs, codes):
-            self.request_ledgers[req.request_id].codec_audio_seconds += len(c) * self.engine.codec.hop_length / self.sample_rate
+        seconds_per_code = self.engine.codec.hop_length / self.sample_rate
+        for (req, _), c, w in zip(pairs, codes, windows):
+            context, kept = decode_inputs(req.prompt_codes, c, w)
+            self.request_ledgers[req.request_id].codec_audio_seconds += (len(context) + len(kept)) * seconds_per_code
         return audio
 
     # -- scoring -------------------------------------------------------------------------------------
@@ -96,3 +106,8 @@ def expected_fraction(req: PreparedRequest, state: GenState) -> float:
     seconds = state.num_generated / SPEECH_TOKENS_PER_SECOND
     expected_total = max(len(req.request.text) / CHARS_PER_SECOND, 1e-3)
     return float(min(1.0, seconds / expected_total))
+
+
+def needs_prefix(verifier) -> bool:
+    """Does this verifier judge a partial candidate against everything said so far (ASR vs the leading text)?"""
+    return getattr(verifier, "kind", "other") == "content" or getattr(verifier, "partial_audio", "window") == "prefix"

@@ -228,7 +228,7 @@ def _score(ctx, by_id, states, settings: TreeSettings, out: TreeOutcome, min_tok
         stand_in = {k.uid: r for k, r in zip(live, rollouts)}
         judged = [stand_in.get(k.uid, k) for k in todo]
     pairs = [(by_id[k.request_id], k) for k in judged]
-    audios = ctx.decode(pairs)
+    audios = ctx.decode(pairs, for_verifier=settings.prm_verifier)  # live children: their last seconds only
     name = settings.prm_verifier
     results = check_result_count(name, ctx.score(name, pairs, audios, partial=True), len(pairs))
     ctx.backend.release(rollouts)
