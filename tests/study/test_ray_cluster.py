@@ -149,6 +149,13 @@ def test_two_node_cluster_on_loopback(setup, tagged, tmp_path):
         second = subprocess.Popen([PYTHON, str(NODE), "start", "--address", f"127.0.0.1:{port}",
                                    "--node-ip-address", "127.0.0.1", *common, "--temp-dir", f"{tmp}/node2"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait = ("import ray, sys, time\n"
+                f"ray.init(address='127.0.0.1:{port}', log_to_driver=False)\n"
+                "t = time.time()\n"
+                "while sum(n['Alive'] for n in ray.nodes()) < 2 and time.time() - t < 180: time.sleep(0.5)\n"
+                "sys.exit(0 if sum(n['Alive'] for n in ray.nodes()) == 2 else 1)\n")
+        assert subprocess.run([PYTHON, "-c", wait], env=env, capture_output=True, timeout=300).returncode == 0, \
+            "the second node did not join"
         out = tmp_path / "two-nodes"
         r = _cli(["sweep", str(cfg), "--out", str(out), "--executor", "espeak", "--no-progress",
                   "--ray", f"127.0.0.1:{port}", "--workers", "2"], env, timeout=400)

@@ -97,7 +97,7 @@ class RayExecution:
 
     # ------------------------------------------------------------------------------------------------------
     def _run(self, ray, queue: WorkQueue, sink) -> None:
-        from ray.exceptions import RayActorError, RayTaskError
+        from ray.exceptions import RayActorError, RayError, RayTaskError
 
         spec = self.spec
         resources = ray.cluster_resources()
@@ -214,8 +214,8 @@ class RayExecution:
                         self.stats["retries"] += 1
                         queue.retry(b)
                     continue
-                except RayActorError as e:  # the worker died (killed, OOM, node lost)
-                    lose_worker(i, _short(e))
+                except (RayActorError, RayError) as e:  # the worker died (killed, OOM, node lost) or its result
+                    lose_worker(i, _short(e))            # was lost: its batches run again elsewhere
                     continue
                 refs.pop(ref)
                 workers[i].inflight.remove(ref)
