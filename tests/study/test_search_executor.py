@@ -76,6 +76,7 @@ def test_demo_sweep_records(demo_results):
             assert "score" in m
         assert (out / r["audio_path"]).is_file() and (out / r["trace_path"]).is_file()
         assert r["executor"] == "search"
+        assert r["extra"]["search_flags"] == []   # no budget here: nothing cut short
         if r["strategy_kind"] != "sampling":
             assert led["verifier_calls"].get("sim_resemblyzer", 0) >= 1
             assert "sim_resemblyzer" in r["search_scores"]

@@ -328,6 +328,7 @@ class SearchExecutor:
                  "set_by_budget": plan.set_by_budget, "audio_seconds": float(len(audios[chosen_i]) / sr),
                  "chosen_tokens": len(chosen.generated_ids) if chosen else None,
                  "finish_reason": chosen.finish_reason if chosen else None,
+                 "search_flags": list(res.flags),   # e.g. budget_exhausted (see SearchResult.flags)
                  "evaluation": {"verifier_calls": ev_calls, "time_s": {**ev_time, "decode": decode_s,
                                                                        "total": time.perf_counter() - t_eval}}}
         return JobOutput(search_scores=search_scores(chosen) if chosen else dict(res.scores), metrics=evals[chosen_i],
