@@ -25,17 +25,16 @@ cd "$WORK"
 "$WORK/venv/bin/python" -c "import importlib.util as u, sys; sys.exit(u.find_spec('torchaudio') is not None)" \
     || fail "the core install pulled torchaudio (it must not need it)"
 step "core package installed"
-"$CLI" make-tiny "$WORK/tiny" || fail "llasa-search make-tiny"
-step "tiny models made"
+"$CLI" make-tiny "$WORK/tiny" --codebook-size 4096 || fail "llasa-search make-tiny"
+step "tiny models made (4,096-code codebook: same code paths, faster to save)"
 "$WORK/venv/bin/python" - "$WORK/prompt.wav" <<'PYEOF' || fail "writing the prompt wav"
 import sys, numpy as np, soundfile as sf
 t = np.arange(16000 * 2) / 16000
 sf.write(sys.argv[1], (0.3 * np.sin(2 * np.pi * 140 * t) * (1 + np.sin(9 * t))).astype("float32"), 16000)
 PYEOF
+# Voice cloning: the prompt is encoded (the codec's feature path) and the output decoded.
 "$CLI" synthesize --model "$WORK/tiny/llm" --codec "$WORK/tiny/codec" --text "Hello from a core install." \
-    --out "$WORK/plain.wav" -o max_new_tokens=60 || fail "llasa-search synthesize (text only)"
-"$CLI" synthesize --model "$WORK/tiny/llm" --codec "$WORK/tiny/codec" --text "Hello again." \
     --prompt-wav "$WORK/prompt.wav" --prompt-text "A voice prompt." --out "$WORK/clone.wav" -o max_new_tokens=60 \
     || fail "llasa-search synthesize (voice cloning: encodes the prompt)"
-for f in plain.wav clone.wav; do [ -s "$WORK/$f" ] || fail "$f was not written"; done
+[ -s "$WORK/clone.wav" ] || fail "clone.wav was not written"
 echo "check_core_install: OK (core install made the tiny models and synthesized; $((SECONDS - start)) s)"
