@@ -187,7 +187,7 @@ class BatchedVerifier(Verifier):
             todo.append(i)
         # Similar lengths together: less padding, and padding-sensitive models see similar batches.
         sizes = [prepared[i].size for i in todo]
-        for bucket in length_buckets(sizes, self.batch_size, self.max_padding):
+        for bucket in length_buckets(sizes, self.batch_size, self.max_padding) if todo else []:
             idx = [todo[b] for b in bucket]
             for i, r in zip(idx, self._run_isolated(idx, prepared, contexts)):
                 if extra_flags[i]:
