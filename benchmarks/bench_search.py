@@ -124,13 +124,13 @@ def bench_strategies(engine, args, verifiers, prompt) -> list[dict]:
 
 
 def _ledger_row(name, n, wall, led) -> dict:
-    w = led["wall_seconds"]
+    w = led["time_s"]
     return {
         "strategy": name, "N": n, "wall_s": wall, "lm_s": w.get("lm", 0.0), "codec_s": w.get("codec", 0.0),
         "verifier_s": sum(v for k, v in w.items() if k.startswith("verifier:")),
         "prefilled": led["prefilled_tokens"], "generated": led["generated_tokens"],
         "forwarded": led["forwarded_tokens"], "lm_calls": led["lm_calls"], "cands": led["candidates"],
-        "codec_calls": led["codec_calls"], "codec_audio_s": led["codec_audio_seconds"],
+        "codec_calls": led["codec_calls"], "codec_audio_s": led["codec_audio_s"],
         "verifier_calls": sum(led["verifier_calls"].values()),
         "fwd/gen": led["forwarded_tokens"] / max(1, led["generated_tokens"]),
         "fwd/(pre+gen)": led["forwarded_tokens"] / max(1, led["prefilled_tokens"] + led["generated_tokens"]),
@@ -195,9 +195,9 @@ def bench_overhead(engine, args, verifiers, prompt) -> list[dict]:
                     best = (wall, led)
             wall, led = best
             row[f"{label}_s"] = wall
-            row[f"{label}_lm_s"] = led["wall_seconds"].get("lm", 0.0)
+            row[f"{label}_lm_s"] = led["time_s"].get("lm", 0.0)
             row[f"{label}/raw"] = wall / raw
-            row[f"{label}_lm/raw"] = led["wall_seconds"].get("lm", 0.0) / raw
+            row[f"{label}_lm/raw"] = led["time_s"].get("lm", 0.0) / raw
             row[f"{label}/extend"] = wall / ext  # the search loop's overhead over the backend's own decode loop
         out.append(row)
     return out

@@ -72,13 +72,14 @@ for c, a in zip(finals, audios):
     ("md", """### The ledger: what this utterance's search cost
 
 Tokens prefilled / forwarded through the LM / generated, candidates, codec calls and seconds decoded, verifier calls
-and seconds scored, and wall time per component. `forwarded / (prefilled + generated)` close to 1 means no token
+and seconds scored, FLOPs and wall time per component. `forwarded / (prefilled + generated)` close to 1 means no token
 went through the LM twice."""),
     ("code", """ledger = res.ledger
 display(pd.Series({k: v for k, v in ledger.items() if not isinstance(v, dict)}, name="ledger").to_frame())
 display(pd.DataFrame({"verifier_calls": ledger["verifier_calls"],
-                      "verifier_audio_seconds": ledger["verifier_audio_seconds"]}))
-print("wall seconds:", ledger["wall_seconds"])
+                      "verifier_audio_s": ledger["verifier_audio_s"]}))
+print("FLOPs:", ledger["flops"])
+print("wall seconds:", ledger["time_s"])
 print("forwarded / (prefilled + generated) =",
       round(ledger["forwarded_tokens"] / (ledger["prefilled_tokens"] + ledger["generated_tokens"]), 3))"""),
     ("md", """## Beam search guided by a process reward

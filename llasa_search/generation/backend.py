@@ -8,13 +8,13 @@ forwarding the sampled token, and a fork copies nothing: every token goes throug
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 from typing import Sequence
 
 import torch
 
 from ..vocab import SpeechVocab
 from .kv import empty_cache, pack, unpack_row
+from ..compute import LMCost
 from .ledger import CostLedger
 from .rng import derive_seed
 from .sampling import SamplingConfig, process_logits, sample
@@ -29,11 +29,13 @@ class GenerationBackend:
         # Cap on rows per LM batch (prefill and extend run in micro-batches above it) to bound GPU memory; results
         # do not change, since each row's randomness depends only on its own seed and positions.
         self.max_batch_rows = max_batch_rows
-        # Per-utterance token counts (exact, also when utterances share a batch): request_id -> CostLedger.
-        self.request_ledgers = request_ledgers if request_ledgers is not None else defaultdict(CostLedger)
         self.vocab = vocab
         self.sampling = sampling or SamplingConfig()
         self.ledger = ledger if ledger is not None else CostLedger()
+        # Per-utterance costs (exact, also when utterances share a batch): request_id -> CostLedger, held by the ledger.
+        if request_ledgers is not None:
+            self.ledger.requests = request_ledgers
+        self.request_ledgers = self.ledger.requests
         self.max_length = max_length
         param = next(model.parameters())
         self.device, self.dtype = param.device, param.dtype
@@ -46,6 +48,7 @@ class GenerationBackend:
         # Only [codes..., END] can be sampled, so only those rows of the head are computed.
         self._head = torch.cat([head.weight[first:first + k], head.weight[end:end + 1]]).detach()
         self._index_to_id = torch.cat([torch.arange(first, first + k), torch.tensor([end])]).tolist()
+        self.lm_cost = LMCost.from_config(model.config, head_rows=self._head.shape[0])  # FLOPs per forward
         self._sync = torch.cuda.synchronize if self.device.type == "cuda" else None
 
     # -- LM calls --------------------------------------------------------------------------------------
@@ -59,6 +62,11 @@ class GenerationBackend:
             self.request_ledgers[rid].lm_calls += 1
         for rid in row_requests:
             self.request_ledgers[rid].forwarded_tokens += input_ids.shape[1]
+        starts = position_ids[:, 0].tolist() if position_ids is not None else [0] * input_ids.shape[0]
+        flops = [self.lm_cost.forward_flops(start, input_ids.shape[1]) for start in starts]
+        self.ledger.add_flops("lm", sum(flops))
+        for rid, f in zip(row_requests, flops):
+            self.request_ledgers[rid].add_flops("lm", f)
         last = out.last_hidden_state[:, -1]
         return torch.nn.functional.linear(last, self._head).float()
 
@@ -105,6 +113,7 @@ class GenerationBackend:
             led.prefilled_tokens += len(key)
             led.forwarded_tokens += len(key)
             led.lm_calls += 1
+            led.add_flops("lm", self.lm_cost.forward_flops(0, len(key)))
         states = []
         for p, seed, rid, mx in zip(prompts, seeds, request_ids, max_lengths):
             kv, logits = unique[tuple(int(t) for t in p)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..engine import LlasaEngine, PreparedRequest, SynthesisRequest
+from ..generation.ledger import TOTAL
 from ..generation import SamplingConfig
 from .base import Strategy
 from .chunking import run_chunked
@@ -32,8 +33,9 @@ def run_search(engine: LlasaEngine, requests: Sequence[SynthesisRequest | Prepar
 
     `verifiers`: names (loaded here) or {name: Verifier}. `chunking`: split texts over 100 characters into
     chunks (the paper's rule), search each chunk and join the audio (see chunking.py).
-    Each result's `ledger` holds that utterance's own costs (tokens, codec and verifier seconds exact; wall time
-    shared out by generated tokens). `run_search_with_ledger` also returns the whole batch's ledger.
+    Each result's `ledger` holds that utterance's own costs in the schema of generation/ledger.py (tokens, codec
+    and verifier seconds and FLOPs exact; wall time shared out by generated tokens). `run_search_with_ledger` also
+    returns the whole batch's ledger.
     """
     return run_search_with_ledger(engine, requests, strategy, config, verifiers, seed, sampling, chunking)[0]
 
@@ -53,6 +55,15 @@ def run_search_with_ledger(engine, requests, strategy="sampling", config=None, v
         raise ValueError(f"request ids must be unique within a batch; repeated: "
                          f"{sorted({i for i in ids if ids.count(i) > 1})}")
     ctx = SearchContext(engine, verifiers, sampling)
+    with ctx.ledger.timer(TOTAL):
+        results = _search(ctx, strat, engine, requests, seed, chunking)
+    for res in results:
+        ctx.ledger.charge_candidates(res.request_id, sum(1 for c in res.candidates if c.role == "final"))
+        res.ledger = ctx.ledger.request_dict(res.request_id)
+    return results, ctx.ledger.to_dict()
+
+
+def _search(ctx, strat, engine, requests, seed, chunking) -> list:
     if chunking:  # chunks are prepared from the raw requests' texts
         if any(isinstance(r, PreparedRequest) for r in requests):
             raise ValueError("chunking needs SynthesisRequests (the text is split before preparing)")
@@ -65,18 +76,4 @@ def run_search_with_ledger(engine, requests, strategy="sampling", config=None, v
             raise ValueError("request ids collide (an explicit id equals a default 'req<i>' id); give every request "
                              "its own request_id")
         results = strat.search(ctx, prepared, seed)
-    _attach_ledgers(ctx, results)
-    return results, ctx.ledger.to_dict()
-
-
-def _attach_ledgers(ctx, results) -> None:
-    total_generated = max(1, ctx.ledger.generated_tokens)
-    wall = dict(ctx.ledger.wall_seconds)
-    for res in results:
-        own = ctx.request_ledgers[res.request_id]
-        share = own.generated_tokens / total_generated
-        d = own.to_dict()
-        d["wall_seconds"] = {k: round(v * share, 4) for k, v in wall.items()}
-        d["wall_seconds_note"] = "batch wall time shared out by generated tokens"
-        d["candidates"] = sum(1 for c in res.candidates if c.role == "final")
-        res.ledger = d
+    return results

@@ -1,16 +1,18 @@
 """What a strategy works with: the engine (LLM + codec), one generation backend, the verifiers, one ledger.
 
 Strategies never touch the KV cache; they hold backend states, decode them here and score them here, so
-every codec and verifier cost is charged to the same ledger as the LM cost.
+every codec and verifier cost is charged to the same ledger as the LM cost: the backend's own ledger (its
+`requests` hold the per-utterance costs).
 """
 from __future__ import annotations
 
-from collections import defaultdict
+import time
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
+from ..compute import CodecCost, verifier_flops_per_second
 from ..decode_window import DecodeWindow, decode_inputs
 from ..engine import LlasaEngine, PreparedRequest
 from ..generation import CostLedger, GenerationBackend, GenState, SamplingConfig
@@ -22,16 +24,22 @@ class SearchContext:
     engine: LlasaEngine
     verifiers: dict = field(default_factory=dict)   # name -> verifiers.Verifier
     sampling: SamplingConfig | None = None
-    ledger: CostLedger = field(default_factory=CostLedger)
+    ledger: CostLedger | None = None                # default: the backend's
     backend: GenerationBackend | None = None
-    request_ledgers: dict = field(default_factory=lambda: defaultdict(CostLedger))  # request_id -> costs
+    request_ledgers: dict = field(init=False)        # request_id -> costs (= ledger.requests)
     # partial candidates scored by a PRM are decoded from their last seconds only (None: prompt + whole prefix)
     decode_window: DecodeWindow | None = field(default_factory=DecodeWindow)
 
     def __post_init__(self):
         if self.backend is None:
             self.backend = self.engine.new_backend(self.ledger, self.sampling)
-        self.backend.request_ledgers = self.request_ledgers
+        elif self.ledger is not None and self.ledger is not self.backend.ledger:
+            raise ValueError("give a SearchContext a ledger or a backend, not both: the backend already counts "
+                             "into its own ledger")
+        self.ledger = self.backend.ledger
+        self.request_ledgers = self.ledger.requests
+        self._verifier_flops: dict = {}
+        self._codec_cost = None
 
     @property
     def sample_rate(self) -> int:
@@ -54,14 +62,22 @@ class SearchContext:
         codes = [self.codes_of(s) for _, s in pairs]
         window = self.decode_window if for_verifier and not needs_prefix(self.verifier(for_verifier)) else None
         windows = [None if st.finished else window for _, st in pairs]
-        audio = self.engine.decode([(req, c) for (req, _), c in zip(pairs, codes)], self.ledger, windows)
-        for rid in {req.request_id for req, _ in pairs}:
-            self.request_ledgers[rid].codec_calls += 1
-        seconds_per_code = self.engine.codec.hop_length / self.sample_rate
-        for (req, _), c, w in zip(pairs, codes, windows):
-            context, kept = decode_inputs(req.prompt_codes, c, w)
-            self.request_ledgers[req.request_id].codec_audio_seconds += (len(context) + len(kept)) * seconds_per_code
+        codec = self.engine.codec
+        calls, wall = codec.calls, codec.wall
+        audio = self.engine.decode([(req, c) for (req, _), c in zip(pairs, codes)], windows=windows)
+        # every code run through the decoder counts, the context decoded in front (and cut off) included
+        seconds_per_code = codec.hop_length / self.sample_rate
+        seconds = [sum(map(len, decode_inputs(req.prompt_codes, c, w))) * seconds_per_code
+                   for (req, _), c, w in zip(pairs, codes, windows)]
+        self.ledger.charge_codec([(req.request_id, s) for (req, _), s in zip(pairs, seconds)],
+                                 codec.calls - calls, codec.wall - wall, self.codec_cost().decode_flops)
         return audio
+
+    def codec_cost(self) -> CodecCost:
+        if self._codec_cost is None:
+            codec = self.engine.codec
+            self._codec_cost = CodecCost.from_model(codec.model, codec.sample_rate, codec.hop_length)
+        return self._codec_cost
 
     # -- scoring -------------------------------------------------------------------------------------
     def verify_context(self, req: PreparedRequest, partial: bool = False, state: GenState | None = None):
@@ -84,11 +100,13 @@ class SearchContext:
                              "search (use it as the final/outcome verifier instead)")
         # A child that already finished is judged as a whole utterance even inside a step-level search.
         contexts = [self.verify_context(req, partial and not st.finished, st) for req, st in pairs]
-        with self.ledger.timer(f"verifier:{name}"):
-            results = verifier.score(list(audios), self.sample_rate, contexts)
-        self.ledger.add_verifier(name, len(audios), sum(len(a) for a in audios) / self.sample_rate)
-        for (req, _), a in zip(pairs, audios):
-            self.request_ledgers[req.request_id].add_verifier(name, 1, len(a) / self.sample_rate)
+        start = time.perf_counter()
+        results = verifier.score(list(audios), self.sample_rate, contexts)
+        wall = time.perf_counter() - start
+        if name not in self._verifier_flops:   # after scoring: a lazily loaded model is loaded now
+            self._verifier_flops[name] = verifier_flops_per_second(verifier)
+        self.ledger.charge_verifier(name, [(req.request_id, len(a) / self.sample_rate) for (req, _), a in
+                                           zip(pairs, audios)], wall, self._verifier_flops[name])
         return results
 
     def trace(self, state: GenState, role: str = "final", step: int | None = None) -> CandidateTrace:

@@ -54,7 +54,6 @@ def finalize_results(ctx, strategy, requests, seed, finals: Finals) -> list:
     for (_, state), sc in zip(pairs, scores):
         sc.update(finals.preset_scores.get(state.uid, {}))
     choose_by = list(finals.verifiers) if finals.choose_by is None else list(finals.choose_by)
-    ctx.ledger.candidates += len(pairs)
     results, offset = [], 0
     for req in requests:
         idx = list(range(offset, offset + len(finals.states[req.request_id])))

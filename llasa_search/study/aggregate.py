@@ -1,7 +1,7 @@
 """Results store -> one tidy table (pandas) with a row per (utterance, config, seed) and the numbers reports need.
 
 Columns: utt_id, seed, dataset, language, model, strategy, strategy_kind, budget_unit, budget, candidates,
-generated_tokens, forwarded_tokens, wall_s, from_pool; "m:<verifier>:<metric>" for every numeric evaluation metric
+generated_tokens, forwarded_tokens, wall_s, flops (the search's total FLOPs), from_pool; "m:<verifier>:<metric>" for every numeric evaluation metric
 (ASR verifiers add m:<v>:errors = substitutions + deletions + insertions); "s:<verifier>" for search scores.
 
 best_of_n pools (records with pool: true) are expanded into one row per n in pool_budgets, holding the EXACT expected
@@ -63,6 +63,7 @@ def _base_row(rec: dict) -> dict:
             "candidates": float(led.get("candidates", math.nan)),
             "generated_tokens": float(led.get("generated_tokens", math.nan)),
             "forwarded_tokens": float(led.get("forwarded_tokens", math.nan)), "wall_s": _wall(rec),
+            "flops": float((led.get("flops") or {}).get("total", math.nan)),
             "from_pool": False, "search_verifiers": ",".join(rec.get("search_verifiers") or [])}
 
 
@@ -137,7 +138,7 @@ def expand_pool(rec: dict, ties: str = "random", scorer: _Scorer | None = None) 
         w = selection_weights(s, n, ties)
         row = dict(base)
         row.update(budget=n, candidates=float(n), generated_tokens=base["generated_tokens"] * n / N,
-                   wall_s=base["wall_s"] * n / N, from_pool=True)
+                   wall_s=base["wall_s"] * n / N, flops=base["flops"] * n / N, from_pool=True)
         for col in cols:
             vals = np.array([pc.get(col, math.nan) for pc in per_cand])
             nz = w > 0

@@ -62,7 +62,7 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("results", help="results folder written by `llasa-search sweep`")
     p.add_argument("--out", required=True, help="report folder")
     p.add_argument("--x", default="candidates,generated_tokens,wall_s",
-                   help="comma-separated x axes for scaling plots: candidates, generated_tokens, forwarded_tokens, wall_s")
+                   help="comma-separated x axes for scaling plots: candidates, generated_tokens, forwarded_tokens, wall_s, flops")
     p.add_argument("--ties", choices=["random", "first"], default="random",
                    help="tie rule of the best-of-n estimator for pools")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples for confidence intervals")

@@ -14,7 +14,7 @@
       - name: bon                                 # label used in tables and config names
         strategy: best_of_n                       # sampling | best_of_n | beam | dvts | staged (or a registered one)
         budgets: [1, 2, 4, 8]
-        budget_unit: candidates                   # candidates | generated_tokens | forwarded_tokens
+        budget_unit: candidates                   # candidates | generated_tokens | forwarded_tokens | flops (e.g. 2e12)
         verifiers: [sim_resemblyzer]              # search verifiers, in the order the strategy uses them
         options: {temperature: 0.8}               # strategy config (validated by the strategy itself)
         pool: true                                # best_of_n only: generate max(budgets) once, curves from the pool
@@ -60,6 +60,16 @@ def _check_keys(d: Any, allowed: set[str], where: str, required: set[str] = froz
     if missing:
         _fail(where, f"missing required key(s) {missing}")
     return d
+
+
+def _flops_budget(b, where: str):
+    """A FLOPs budget written as a number or as text like '2e12' -> int (other values are left to the checks)."""
+    if isinstance(b, bool):
+        return b
+    try:
+        return int(float(b)) if isinstance(b, (int, float, str)) else b
+    except ValueError:
+        _fail(where, f"a FLOPs budget must be a number such as 2e12, got {b!r}")
 
 
 def _name_list(v, where: str, known: set[str] | None = None, what: str = "name") -> list[str]:
@@ -263,6 +273,8 @@ def parse_config(d: dict, source: str | None = None) -> SweepConfig:
         budgets = s.get("budgets", [s["budget"]] if "budget" in s else None)
         if budgets is None:
             budgets = [1] if one_candidate else None
+        if s.get("budget_unit") == "flops" and isinstance(budgets, list):   # e.g. 2e12 (YAML reads it as text)
+            budgets = [_flops_budget(b, f"{w}.budgets") for b in budgets]
         if not isinstance(budgets, list) or not budgets or not all(isinstance(b, int) and not isinstance(b, bool)
                                                                    and b > 0 for b in budgets):
             _fail(f"{w}.budgets", f"expected a non-empty list of positive integers, got {budgets!r}")

@@ -2,8 +2,8 @@
 
 Scaling: metric against compute on a log2 axis, one line per (model, strategy), 95% bootstrap CIs over utterances
 drawn as error bars (strategies nudged apart sideways so bars do not hide each other; a strategy with one budget
-still shows its interval). x: "candidates" is the nominal budget in candidates (best-of-n pools: n); the token and
-wall-time axes are measured per utterance (mean over utterances), and their labels say so.
+still shows its interval). x: "candidates" is the nominal budget in candidates (best-of-n pools: n); the token,
+wall-time and FLOPs axes are measured per utterance (mean over utterances), and their labels say so.
 Over-optimisation (strategies that search only): for a strategy searched with verifier A, A's score of the chosen
 output and a held-out evaluation verifier B of the same kind (e.g. SIM by another speaker model), both against the
 nominal budget, and B against A: when search keeps raising A while B flattens or falls, the search is fitting A's
@@ -23,7 +23,8 @@ from .tables import MetricSpec
 X_AXES = {"candidates": "budget: candidates per utterance (nominal)",
           "generated_tokens": "measured: generated speech tokens per utterance (mean)",
           "forwarded_tokens": "measured: LM-forwarded tokens per utterance (mean)",
-          "wall_s": "measured: search wall time per utterance (s, mean)"}
+          "wall_s": "measured: search wall time per utterance (s, mean)",
+          "flops": "measured: FLOPs per utterance (LM + codec + search verifiers, mean)"}
 NOMINAL = "candidates"     # plotted at the nominal budget, not the ledger's count
 DODGE = 0.035              # sideways nudge between strategies, in log2 units of x
 

@@ -9,13 +9,20 @@ Record fields (one JSON object per (utt_id, config_name, seed)):
   search_scores {verifier: score}           the chosen candidate's scores from the search verifiers
   metrics {verifier: {metric: value}}       the chosen candidate's evaluation metrics (raw, e.g. wer/substitutions/
                                             deletions/insertions/ref_len for ASR, sim for speaker models), plus "score"
-  ledger {prefilled_tokens, forwarded_tokens, generated_tokens, candidates, codec_calls, codec_audio_s,
-          verifier_calls {name: n}, verifier_audio_s {name: s}, time_s {component: seconds, ..., total}}
+  ledger {prefilled_tokens, forwarded_tokens, generated_tokens, lm_calls, candidates, codec_calls, codec_audio_s,
+          verifier_calls {name: n}, verifier_audio_s {name: s}, flops {lm, codec, verifier:<name>, total},
+          time_s {component: seconds, ..., total, prepare}}
+                                            the schema of llasa_search/generation/ledger.py (CostLedger.to_dict);
+                                            time_s.total = the search's wall time (prompt encoding, `prepare`, and
+                                            model loading are not in it)
   audio_path                                chosen audio, relative to the results folder (None if not saved)
   candidates [{index, seed, chosen, search_scores {...}, metrics {...}, audio_path, info}]
                                             every candidate for best_of_n pools (scores by every verifier)
   trace_path, executor, extra
-  timing {wall_s, finished_at}              differs between runs; comparable() leaves it (and ledger.time_s) out
+  timing {wall_s, load_s, finished_at}      wall_s: the job's share of the executor call's wall time, model loading
+                                            excluded; load_s: its share of the model loading met in that call (the
+                                            call's jobs share it equally). Differs between runs; comparable() leaves
+                                            it (and ledger.time_s) out
 """
 from __future__ import annotations
 
@@ -50,6 +57,7 @@ class JobOutput:
     candidates: list[CandidateOutput] = field(default_factory=list)
     trace: dict | None = None
     extra: dict = field(default_factory=dict)
+    load_s: float = 0.0     # model loading charged to this job (kept out of its wall time)
 
 
 def _clean(x):
@@ -100,7 +108,8 @@ def build_record(job, out: JobOutput, audio_path: str | None, candidate_paths: l
         "search_scores": out.search_scores, "metrics": out.metrics, "ledger": out.ledger,
         "audio_path": audio_path, "candidates": cands, "trace_path": trace_path, "executor": executor,
         "extra": out.extra,
-        "timing": {"wall_s": float(wall_s), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+        "timing": {"wall_s": max(0.0, float(wall_s) - out.load_s), "load_s": float(out.load_s),
+                   "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
     })
 
 

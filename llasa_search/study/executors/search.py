@@ -17,11 +17,13 @@ budgets; with several verifiers they choose lexicographically, as the report's b
 Options temperature, top_p, top_k, repetition_penalty and min_new_tokens go to the sampler (SamplingConfig), the
 rest to the strategy's config class, which rejects unknown names.
 
-Ledger written to the record (keys as records.py documents): the search's own per-utterance costs; `time_s` holds the
-search's wall time per component (batch time shared out by generated tokens), `prepare` (prompt encoding, done once
-per utterance and model and reused across strategies) and `total` = the search's wall time without `prepare`.
-Evaluation costs (held-out verifiers, decoding pool candidates) are kept apart in extra["evaluation"] so that
-compute-matched curves count only what the search spent.
+Ledger written to the record: the search's own per-utterance costs exactly as `run_search` returns them (one schema,
+generation/ledger.py: tokens, codec and verifier seconds, FLOPs per component, `time_s` with the search's wall time
+per component and `total`, shared out by generated tokens), plus `time_s.prepare` (prompt encoding, done once per
+utterance and model and reused across strategies; not in `total`). Model loading (engine, verifiers) is timed apart
+and shared equally over the jobs of the executor call that met it (JobOutput.load_s -> record timing.load_s), so no
+job's wall time includes it. Evaluation costs (held-out verifiers, decoding pool candidates) are kept apart in
+extra["evaluation"] so that compute-matched curves count only what the search spent.
 """
 from __future__ import annotations
 
@@ -95,19 +97,6 @@ def plan_search(spec: StrategySpec, budget: int) -> PlannedSearch:
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{where}: sampler options {sampling}: {e}") from None
     return PlannedSearch(spec.strategy, opts, sampling, set_by)
-
-
-def _ledger(own: dict) -> dict:
-    wall = {k: float(v) for k, v in (own.get("wall_seconds") or {}).items()}
-    return {"prefilled_tokens": int(own.get("prefilled_tokens", 0)),
-            "forwarded_tokens": int(own.get("forwarded_tokens", 0)),
-            "generated_tokens": int(own.get("generated_tokens", 0)),
-            "candidates": int(own.get("candidates", 0)), "codec_calls": int(own.get("codec_calls", 0)),
-            "codec_audio_s": float(own.get("codec_audio_seconds", 0.0)),
-            "verifier_calls": {k: int(v) for k, v in (own.get("verifier_calls") or {}).items()},
-            "verifier_audio_s": {k: float(v) for k, v in (own.get("verifier_audio_seconds") or {}).items()},
-            "lm_calls": int(own.get("lm_calls", 0)),
-            "time_s": {**wall, "total": float(sum(wall.values()))}}
 
 
 class SearchExecutor:
@@ -219,7 +208,17 @@ class SearchExecutor:
         return [p for p, _ in pairs], [dataclasses.replace(prep, index=i) for i, (_, prep) in enumerate(pairs)]
 
     # -- running -----------------------------------------------------------------------------------------
+    def load_verifier(self, name: str):
+        """The verifier with its model loaded (verifiers load lazily on first use otherwise)."""
+        v = self.verifier(name)
+        if callable(getattr(v, "load", None)):
+            v.load()
+        return v
+
     def __call__(self, jobs: Sequence[Job]) -> list[JobOutput]:
+        """Model loading met on the way (engine, verifiers) is timed apart and shared equally over the jobs of
+        this call as JobOutput.load_s, so it stays out of every wall time (the first job would pay it all)."""
+        self._load_s = 0.0
         groups: OrderedDict = OrderedDict()
         for i, j in enumerate(jobs):
             plan = self.plan(j.strategy, j.budget)
@@ -230,6 +229,8 @@ class SearchExecutor:
         for idx in groups.values():
             for i, o in zip(idx, self.run_group([jobs[i] for i in idx])):
                 outputs[i] = o
+        for o in outputs:
+            o.load_s = self._load_s / len(outputs)
         return outputs  # type: ignore[return-value]
 
     def run_group(self, jobs: Sequence[Job]) -> list[JobOutput]:
@@ -241,26 +242,23 @@ class SearchExecutor:
         if len(set(ids)) != len(ids):
             raise ValueError(f"one executor batch holds the same utterance twice: {ids}")
         plan = self.plan(j0.strategy, j0.budget)
-        engine = self.engine(j0.model)
         strategy = make_strategy(plan.strategy, plan.options)
-        verifiers = {v: self.verifier(v) for v in strategy.required_verifiers()}
+        t0 = time.perf_counter()
+        engine = self.engine(j0.model)
+        verifiers = {v: self.load_verifier(v) for v in strategy.required_verifiers()}
+        for v in j0.evaluation_verifiers:
+            self.load_verifier(v)
+        self._load_s = getattr(self, "_load_s", 0.0) + time.perf_counter() - t0
         sampling = SamplingConfig(**{**engine.sampling.to_dict(), **plan.sampling})
         t0 = time.perf_counter()
         prompts, prepared = self.prepare(engine, j0.model, [j.item for j in jobs])
-        prep_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        results, batch_ledger = run_search_with_ledger(engine, prepared, strategy, None, verifiers, seed=int(j0.seed),
-                                                       sampling=sampling, chunking=self.chunking)
-        search_s = time.perf_counter() - t0
-        total_gen = max(1, sum(int(r.ledger.get("generated_tokens", 0)) for r in results))
-        outs = []
-        for job, prep, prompt, res in zip(jobs, prepared, prompts, results):
-            share = int(res.ledger.get("generated_tokens", 0)) / total_gen
-            outs.append(self.finish(job, engine, prep, prompt, res, plan,
-                                    {"prepare": prep_s * share, "search": search_s * share}))
-        return outs
+        prep_s = (time.perf_counter() - t0) / len(jobs)   # prompt encoding: the same work per utterance
+        results, _ = run_search_with_ledger(engine, prepared, strategy, None, verifiers, seed=int(j0.seed),
+                                            sampling=sampling, chunking=self.chunking)
+        return [self.finish(job, engine, prep, prompt, res, plan, prep_s)
+                for job, prep, prompt, res in zip(jobs, prepared, prompts, results)]
 
-    def finish(self, job: Job, engine, prep, prompt, res, plan: PlannedSearch, shared_s: dict) -> JobOutput:
+    def finish(self, job: Job, engine, prep, prompt, res, plan: PlannedSearch, prepare_s: float) -> JobOutput:
         from verifiers.base import VerifyContext
 
         t_eval = time.perf_counter()
@@ -319,9 +317,8 @@ class SearchExecutor:
                                              chosen=i == chosen_i, audio=full(audios[i]) if i in audios else None,
                                              info=info))
         chosen = finals[chosen_i] if finals else None
-        ledger = _ledger(res.ledger)
-        ledger["time_s"].update({k: float(v) for k, v in shared_s.items()})
-        ledger["time_s"]["total"] = float(shared_s.get("search", 0.0))   # prompt encoding (prepare) is not search
+        ledger = dict(res.ledger)   # the search's own costs, in the ledger's schema (generation/ledger.py)
+        ledger["time_s"] = {**ledger["time_s"], "prepare": round(prepare_s, 4)}   # prompt encoding: not in total
         trace = res.to_trace()
         trace["job"] = {"utt_id": item.utt_id, "config_name": job.config_name, "seed": int(job.seed)}
         extra = {"chosen_index": chosen_i, "strategy_options": plan.options, "sampling": plan.sampling,
