@@ -1,4 +1,6 @@
-"""Sampling settings and the logits pipeline over the speech vocabulary (codes + END)."""
+"""The token sampler: settings (SamplingConfig: temperature, top-p, top-k, ...) and the logits pipeline over the
+speech vocabulary (codes + END). Every strategy draws its tokens with it; the `sampling` strategy (one sample, no
+search) is search/sampling.py."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

@@ -184,6 +184,21 @@ def budget_left(ctx, config: StrategyConfig, request_id) -> float:
     return config.budget_tokens - getattr(ctx.request_ledgers[request_id], config.budget_unit)
 
 
+def budget_left_tokens(ctx, config: StrategyConfig, request_id) -> float:
+    """`budget_left` in tokens, for sizing generation steps: a FLOPs budget is divided by the utterance's FLOPs per
+    generated token so far (LM, codec and verifiers together; before its first token, one token of the LM at the
+    prompt's end). Checked between LM steps: the decode and scoring of the last step come on top."""
+    left = budget_left(ctx, config, request_id)
+    if config.budget_unit != "flops" or not math.isfinite(left):
+        return left
+    led = ctx.request_ledgers[request_id]
+    if led.generated_tokens:
+        per_token = led.flops / led.generated_tokens
+    else:
+        per_token = ctx.backend.lm_cost.forward_flops(led.prefilled_tokens, 1)
+    return left / max(per_token, 1.0)
+
+
 def max_length_for(req, config: StrategyConfig, context: int) -> int:
     if config.max_new_tokens is None:
         return context

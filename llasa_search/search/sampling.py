@@ -1,4 +1,5 @@
 """`sampling`: one sample per utterance, the no-search baseline. All utterances decode as one batch.
+(The strategy; the token sampler every strategy draws with is generation/sampling.py's SamplingConfig.)
 
 Budget: with `budget_tokens` the sample stops at the chunk boundary where the utterance has spent its budget
 (chunks shrink near the end, so it overshoots by less than one token); a sample cut short is returned

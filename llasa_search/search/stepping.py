@@ -5,7 +5,7 @@ import math
 from collections import Counter
 
 from ..prompts import SPEECH_TOKENS_PER_SECOND
-from .base import budget_left
+from .base import budget_left_tokens
 
 
 def run_to_end(ctx, states, chunk: int = SPEECH_TOKENS_PER_SECOND, progress: bool | None = None,
@@ -28,7 +28,7 @@ def run_to_end(ctx, states, chunk: int = SPEECH_TOKENS_PER_SECOND, progress: boo
     while live:
         step = chunk
         if config is not None and config.budget_tokens is not None:
-            left = {rid: budget_left(ctx, config, rid) for rid in {s.request_id for s in live}}
+            left = {rid: budget_left_tokens(ctx, config, rid) for rid in {s.request_id for s in live}}
             cut += [s for s in live if left[s.request_id] <= 0]
             live = [s for s in live if left[s.request_id] > 0]
             if not live:

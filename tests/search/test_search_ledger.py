@@ -126,3 +126,19 @@ def test_lm_cost_of_the_official_model_shape():
     np.testing.assert_allclose(cost.forward_flops(0, 4), 2 * cost.body_params * 4 + 4 * 16 * 2048 * 10
                                + 2 * 2048 * 65537)
     torch.manual_seed(0)
+
+
+def test_flops_budget_sizes_generation_steps_in_tokens(engine):
+    """A FLOPs budget is converted to tokens for the step size, so a sample stops within a token or two of the
+    budget instead of at the next 1-second chunk."""
+    from llasa_search.generation import SamplingConfig
+
+    [req] = engine.prepare(text_requests(1))
+    cost = engine.new_backend().lm_cost
+    prompt = len(req.prompt_ids)
+    target = 30
+    budget = int(cost.forward_flops(0, prompt) + sum(cost.forward_flops(prompt + i, 1) for i in range(target)))
+    [res], _ = run_search_with_ledger(engine, [req], "sampling", {"max_new_tokens": 120, "budget_tokens": budget,
+                                                                  "budget_unit": "flops"},
+                                      sampling=SamplingConfig(min_new_tokens=100))
+    assert target <= res.ledger["generated_tokens"] <= target + 2

@@ -6,7 +6,7 @@ import pytest
 
 from llasa_search.search import strategy_class
 from llasa_search.study.config import load_config
-from llasa_search.study.executors.search import plan_search
+from llasa_search.study.executors.engine import plan_search
 
 CONFIGS = sorted(glob.glob("experiments/configs/*.yaml"))
 
@@ -32,7 +32,7 @@ def test_verifier_options_reach_the_executor(tmp_path):
     import yaml
 
     from llasa_search.study.config import ConfigError as StudyConfigError
-    from llasa_search.study.executors.search import make_executor
+    from llasa_search.study.executors.engine import make_executor
 
     d = yaml.safe_load(open("experiments/configs/demo.yaml"))
     d["verifier_options"] = {"pocketsphinx": {"lm": "general"}}

@@ -131,11 +131,11 @@ def _spec(strategy, budgets=(4,), verifiers=("sim_resemblyzer",), options=None, 
 
 
 def test_plan_maps_budgets_onto_options():
-    from llasa_search.study.executors.search import plan_search
+    from llasa_search.study.executors.engine import plan_search
 
     p = plan_search(_spec("best_of_n", [8], ["sim_resemblyzer", "pocketsphinx"], {"temperature": 0.9}, pool=True), 8)
     assert p.options["n"] == 8 and p.options["verifiers"] == ["sim_resemblyzer", "pocketsphinx"]
-    assert p.options["selection"] == {"rule": "lexicographic"} and p.sampling == {"temperature": 0.9}
+    assert p.options["selection"] == {"rule": "lexicographic"} and p.sampler == {"temperature": 0.9}
     p = plan_search(_spec("beam", options={"beam_width": 2}), 8)
     assert (p.options["beam_width"], p.options["expansions"], p.options["prm_verifier"]) == (2, 4, "sim_resemblyzer")
     p = plan_search(_spec("beam", options={"expansions": 2}), 8)
@@ -149,7 +149,7 @@ def test_plan_maps_budgets_onto_options():
 
 
 def test_plan_token_budgets_reach_the_strategy():
-    from llasa_search.study.executors.search import plan_search
+    from llasa_search.study.executors.engine import plan_search
 
     p = plan_search(_spec("best_of_n", unit="generated_tokens"), 400)
     assert (p.options["budget_tokens"], p.options["budget_unit"], p.options["n"]) == (400, "generated_tokens", 4)
@@ -170,7 +170,7 @@ def test_plan_token_budgets_reach_the_strategy():
     (_spec("beam", options={"aggregate": "median"}), 4, "aggregate"),
 ])
 def test_plan_rejects_bad_options_clearly(spec, budget, message):
-    from llasa_search.study.executors.search import plan_search
+    from llasa_search.study.executors.engine import plan_search
 
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         plan_search(spec, budget)
@@ -187,6 +187,12 @@ def test_sweep_fails_early_on_an_option_typo(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "step_tokenz" in err and "beam" in err
     assert not (tmp_path / "out" / "records.jsonl").exists()
+
+
+def test_former_module_name_still_imports():
+    from llasa_search.study.executors import engine, search
+
+    assert search.plan_search is engine.plan_search and search.SearchExecutor is engine.SearchExecutor
 
 
 def test_make_executor_validates_config():
@@ -213,7 +219,7 @@ class _Flaky:
 def test_evaluation_isolates_a_failing_candidate():
     from verifiers.base import VerifyContext
 
-    from llasa_search.study.executors.search import SearchExecutor
+    from llasa_search.study.executors.engine import SearchExecutor
 
     ex = SearchExecutor()
     ex._verifiers["flaky"] = _Flaky()

@@ -47,7 +47,7 @@ def _spec(**kw):
 
 
 def test_budget_maps_onto_the_strategys_declared_options():
-    from llasa_search.study.executors.search import plan_search
+    from llasa_search.study.executors.engine import plan_search
 
     p = plan_search(_spec(), 3)
     assert p.options["copies"] == 3 and p.options["judges"] == ["duration"] and p.set_by_budget == {"copies": 3}
