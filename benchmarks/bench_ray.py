@@ -77,8 +77,8 @@ def main() -> None:
           f"{a.jobs} jobs, one torch thread per worker")
     for w, s in res.items():
         print(f"{w} worker(s): {steady_rate(s['completed'], w):.3f} jobs/s steady, end to end {s['end_to_end_s']:.1f} s "
-              f"(Ray start + imports + model loads included); driver overhead {1e3 * s['driver_busy_s'] / s['jobs']:.1f} "
-              f"ms/job; lost workers {s['lost_workers']}")
+              f"(Ray start + imports + model loads included); {s['worker_s'] / s['jobs']:.2f} s per job inside a worker; "
+              f"driver overhead {1e3 * s['driver_busy_s'] / s['jobs']:.1f} ms/job; lost workers {s['lost_workers']}")
     r1, r2 = (steady_rate(res[w]["completed"], w) for w in (1, 2))
     print(f"speed-up 2 vs 1 workers: {r2 / r1:.2f}x steady, {res[1]['end_to_end_s'] / res[2]['end_to_end_s']:.2f}x "
           f"end to end")

@@ -102,6 +102,10 @@ strategies:
     got = {r.config_name: (r.done, r.failed, r.remaining, r.planned) for r in rows}
     assert got == {"demo/espeak/base/candidates=1": (2, 0, 0, 2), "demo/espeak/bon/candidates=2": (1, 0, 1, 2),
                    "demo/espeak/bon/candidates=4": (0, 1, 1, 2)}
+    shutil.rmtree(out / "plan")                  # a folder from before plans: planned again from its config.yaml
+    rows2, extra2 = sweep_status(out)
+    assert {r.config_name: (r.done, r.failed, r.remaining, r.planned) for r in rows2} == got
+    assert extra2["source"].startswith("config.yaml")
     assert main(["status", str(out)]) == 0
     text = capsys.readouterr().out
     assert "out of memory" in text and "rerun the same" in text and "demo/espeak/bon" in text

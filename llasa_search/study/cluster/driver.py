@@ -81,8 +81,9 @@ class RayExecution:
         self.startup_timeout_s = startup_timeout_s
         # driver_busy_s: wall time not spent waiting for workers (receiving, persisting, scheduling);
         # completed: (seconds since the workers were asked for, jobs) per finished batch
+        # worker_s: seconds the workers spent inside the executor
         self.stats = {"jobs": 0, "batches": 0, "driver_busy_s": 0.0, "wall_s": 0.0, "workers": 0, "retries": 0,
-                      "lost_workers": 0, "completed": []}
+                      "lost_workers": 0, "worker_s": 0.0, "completed": []}
 
     def run_batches(self, batches, sink) -> None:
         queue = WorkQueue(batches)
@@ -222,6 +223,7 @@ class RayExecution:
                 sink.done(b.jobs, outputs, wall, worker=workers[i].info)
                 self.stats["jobs"] += len(b.jobs)
                 self.stats["batches"] += 1
+                self.stats["worker_s"] += wall * len(b.jobs)
                 self.stats["completed"].append((time.perf_counter() - t_start, len(b.jobs)))
         self.stats["workers"] = n
         self.stats["wall_s"] = time.perf_counter() - t_start

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 
 
 class SweepWorker:
     def __init__(self, factory, index: int, threads: int):
         self.index = index
-        try:   # one torch thread per CPU the worker was given, so workers on one node do not oversubscribe it
-            import torch
-
-            torch.set_num_threads(max(1, int(threads)))
-        except ImportError:
-            pass
+        # one torch/BLAS thread per CPU the worker was given, so workers on one node do not oversubscribe it; torch
+        # reads the variables when first imported (not imported here: the espeak executor never needs it)
+        n = str(max(1, int(threads)))
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(int(n))
+        os.environ.update(OMP_NUM_THREADS=n, MKL_NUM_THREADS=n, OPENBLAS_NUM_THREADS=n)
         self.executor = factory()
         import ray
 
