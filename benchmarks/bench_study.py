@@ -79,15 +79,24 @@ def bench_report(utts: int = 50) -> None:
                           "candidates": cands, "ledger": {"generated_tokens": 1600, "candidates": 16,
                                                           "time_s": {"total": 8.0}}})
         t = time.perf_counter()
-        make_report(d, Path(d) / "report", n_boot=1000)
+        paths = make_report(d, Path(d) / "report", n_boot=1000, html=False)
+        plain = time.perf_counter() - t
         print(f"report: {utts} utterances x pool of 16, 5 budgets, 3 metrics x 3 x-axes + over-optimisation plot: "
-              f"{time.perf_counter() - t:.1f} s")
+              f"{plain:.1f} s")
+        from llasa_search.study.html import write_site
+
+        t = time.perf_counter()
+        write_site(d, Path(d) / "report", ResultStore(d).records(), paths["long"], [], [])
+        html_s = time.perf_counter() - t
+        print(f"HTML pages ({utts} utterance pages, index, worst cases): {html_s:.2f} s = "
+              f"{1e3 * html_s / utts:.1f} ms per utterance, {html_s / plain:.2f}x the tables and plots")
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=2000)
+    ap.add_argument("--utterances", type=int, default=50, help="utterances in the report benchmark")
     a = ap.parse_args()
     bench_store(a.records)
     bench_bestofn()
-    bench_report()
+    bench_report(a.utterances)
