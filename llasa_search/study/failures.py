@@ -17,8 +17,6 @@ from __future__ import annotations
 import math
 import re
 
-from .names import verifier_kind
-
 FAILURE_POLICIES = ("worst", "drop", "error")
 DEFAULT_POLICY = "worst"
 MAIN_KEYS = {"asr": ("wer",), "sim": ("sim", "score"), "emotion": ("emotion_sim", "sim", "score"),
@@ -80,5 +78,5 @@ def describe(rec: dict, verifier: str, metrics) -> str:
             f"{': ' + why if why else ''}")
 
 
-__all__ = ["FAILURE_POLICIES", "DEFAULT_POLICY", "FailedMetricError", "check_policy", "is_failed", "worst_value",
-           "reference_length", "describe", "verifier_kind"]
+__all__ = ["FAILURE_POLICIES", "DEFAULT_POLICY", "POLICY_TEXT", "FailedMetricError", "check_policy", "is_failed",
+           "worst_value", "reference_length", "describe"]

@@ -182,6 +182,7 @@ def overopt_figure(df: pd.DataFrame, dataset: str, strategy: str, sv: str, ev: s
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.grid(True, alpha=0.3)
     axes[2].xaxis.set_major_locator(MaxNLocator(4))
+    axes[2].margins(0.12)          # room for the budget labels at the ends
     if len(models) > 1:
         axes[2].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.suptitle(f"{dataset} / {strategy}: does the held-out verifier agree with the search verifier?", fontsize=11)

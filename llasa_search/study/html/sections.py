@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..failures import MAIN_KEYS, is_failed
 from ..names import verifier_kind
-from .page import esc, finite, note, num_cell, table
+from .page import esc, finite, num_cell, table
 from .tree import tree_svg
 
 NOT_EVALUATED = ('<td class="num muted" data-value="" title="held-out verifiers judge only the chosen output '
@@ -73,7 +73,3 @@ def run_block(title: str, anchor: str, chosen_audio: str, rows: list[dict], sear
         parts.append(tree_svg(trace))
     parts.append("</section>")
     return "\n".join(parts)
-
-
-def note_html(text: str) -> str:
-    return note(text)
