@@ -5,8 +5,8 @@ import pytest
 
 from verifiers import Verifier, available_verifiers, create_verifier, register
 
-REQUIRED = {"whisper", "pocketsphinx", "paraformer_zh", "sim_resemblyzer", "sim_ecapa", "sim_wavlm_xvector",
-            "sim_wavlm_ecapa", "emotion2vec", "emotion_hf", "emotion_speechbrain"}
+REQUIRED = {"whisper", "ctc", "faster_whisper", "pocketsphinx", "paraformer_zh", "sim_resemblyzer", "sim_ecapa",
+            "sim_wavlm_xvector", "sim_wavlm_ecapa", "emotion2vec", "emotion_hf", "emotion_speechbrain"}
 
 
 def test_all_required_names_registered_with_descriptions():
