@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import LlasaSearchError
+from .errors import ConfigError, LlasaSearchError
 
 STRATEGY_OPTION_HELP = (
     "strategy option KEY=VALUE (repeatable), e.g. -o n=8 -o step_tokens=50; values are parsed as JSON when "
@@ -64,18 +64,27 @@ def _parse_verifier_options(pairs) -> dict:
     return out
 
 
-def load_engine(args):
+def codec_source(args) -> str:
     from .codec import DEFAULT_CODEC
+
+    return args.codec or ("tiny" if args.model == "tiny" else DEFAULT_CODEC)
+
+
+def check_model_sources(args) -> None:
+    """Check the model ids before importing torch/transformers (seconds), so a bad id fails at once."""
     from .hub import resolve_source
     from .model import TINY_ALIAS
     from .model_folder import check_if_local
 
-    codec = args.codec or ("tiny" if args.model == "tiny" else DEFAULT_CODEC)
-    # Check the model ids before importing torch/transformers (seconds), so a bad id fails at once.
-    for source, what, role in ((args.model, "Llasa model", "llm"), (codec, "codec", "codec")):
+    for source, what, role in ((args.model, "Llasa model", "llm"), (codec_source(args), "codec", "codec")):
         if source != TINY_ALIAS:
             resolve_source(source, what)
             check_if_local(source, role)  # a local folder: says which files are missing
+
+
+def load_engine(args):
+    check_model_sources(args)
+    codec = codec_source(args)
 
     from .engine import LlasaEngine
     from .generation import SamplingConfig
@@ -99,21 +108,17 @@ def cmd_synthesize(args) -> int:
     if (args.prompt_wav is None) != (args.prompt_text is None) and not args.continuation:
         raise LlasaSearchError("voice cloning needs both --prompt-wav and --prompt-text")
     t0 = time.perf_counter()
-    engine = load_engine(args)  # first: a bad model id fails before the heavy imports below
+    check_model_sources(args)  # first: a bad model id fails before the heavy imports below
+    strategy, verifiers = check_search_request(args)  # then everything else, before the model loads
+    engine = load_engine(args)
 
     from .audio import write_wav
-    from .codec import DEFAULT_CODEC
     from .engine import SynthesisRequest
-    from .search import load_verifiers, make_strategy, run_search_with_ledger
+    from .search import run_search_with_ledger
 
     request = SynthesisRequest(text=args.text, prompt_text=args.prompt_text, prompt_wav=args.prompt_wav,
                                continuation=args.continuation, language=args.language,
                                target_emotion=args.target_emotion, request_id=args.request_id)
-    strategy = make_strategy(args.strategy, _parse_options(args.option))
-    names = list(dict.fromkeys([*(args.verifier or []), *strategy.required_verifiers()]))
-    given = _parse_verifier_options(args.verifier_option)
-    device = {"device": args.verifier_device} if args.verifier_device else {}
-    verifiers = load_verifiers(names, {n: {**device, **given.get(n, {})} for n in names})
     results, batch_ledger = run_search_with_ledger(engine, [request], strategy, None, verifiers,
                                                    seed=args.seed, sampling=engine.sampling, chunking=args.chunk)
     result = results[0]
@@ -126,7 +131,7 @@ def cmd_synthesize(args) -> int:
     if args.trace:
         trace = result.to_trace()
         trace.update({"text": args.text, "prompt_text": args.prompt_text, "prompt_wav": args.prompt_wav,
-                      "model": args.model, "codec": args.codec or ("tiny" if args.model == "tiny" else DEFAULT_CODEC), "sampling": engine.sampling.to_dict(),
+                      "model": args.model, "codec": codec_source(args), "sampling": engine.sampling.to_dict(),
                       "verifiers": {n: v.identity() for n, v in verifiers.items()},
                       "batch_ledger": batch_ledger, "total_seconds": round(time.perf_counter() - t0, 3)})
         from .trace_json import audio_files, trace_json
@@ -139,6 +144,28 @@ def cmd_synthesize(args) -> int:
           f"{led['candidates']} candidate(s), {led['generated_tokens']} tokens generated, "
           f"{led['forwarded_tokens']} forwarded; scores {result.scores or '-'}")
     return 0
+
+
+def check_search_request(args):
+    """Strategy, options, selection rule, verifiers (names, options, availability) and whether each verifier that
+    chooses can judge this request: all before any model loads. -> (strategy, {name: verifier})."""
+    from .audio import load_audio
+    from .preflight import check_can_judge, check_strategy, check_verifiers, verify_context
+
+    strategy = check_strategy(args.strategy, _parse_options(args.option))
+    names = list(dict.fromkeys([*(args.verifier or []), *strategy.required_verifiers()]))
+    given = _parse_verifier_options(args.verifier_option)
+    unused = sorted(set(given) - set(names))
+    if unused:
+        raise ConfigError(f"--verifier-option names {unused}, which this run does not use (it uses "
+                          f"{names or 'no verifier'}); add --verifier NAME or fix the name")
+    device = {"device": args.verifier_device} if args.verifier_device else {}
+    verifiers = check_verifiers(names, {n: {**device, **given.get(n, {})} for n in names})
+    reference = load_audio(args.prompt_wav) if args.prompt_wav else None
+    ctx = verify_context(args.text, reference, args.language, args.target_emotion, key=args.request_id)
+    where = "this request (it has no --prompt-wav)" if reference is None else "this request"
+    check_can_judge(strategy, verifiers, ctx, where)
+    return strategy, verifiers
 
 
 def cmd_demo(args) -> int:
@@ -226,12 +253,23 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except LlasaSearchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted (a sweep resumes where it stopped when rerun with the same command)", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if not is_user_error(exc):
+            raise  # a bug: the traceback is what a maintainer needs
+        print(f"llasa-search {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except (KeyError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """The project's own error types, which say what was wrong and what to do. Anything else (a bare KeyError,
+    ValueError, ...) is a bug and shows with its traceback."""
+    if isinstance(exc, LlasaSearchError):
+        return True
+    vbase = sys.modules.get("verifiers.base")   # not imported: the error cannot be one of its types
+    return vbase is not None and isinstance(exc, vbase.VerifierUnavailable)
 
 
 if __name__ == "__main__":

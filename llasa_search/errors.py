@@ -23,3 +23,15 @@ class ConfigError(LlasaSearchError, ValueError):
 
 class VerifierError(LlasaSearchError, RuntimeError):
     """A verifier broke its contract (e.g. returned the wrong number of results)."""
+
+
+class DatasetError(LlasaSearchError, ValueError):
+    """A dataset, manifest or item is malformed (the message names the file and line)."""
+
+
+class MissingFileError(LlasaSearchError, FileNotFoundError):
+    """A file or folder the user named does not exist."""
+
+
+class ResultsError(LlasaSearchError, ValueError):
+    """A results folder cannot be used as asked (empty, locked, made with other settings)."""

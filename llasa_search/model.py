@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .codec import resolve_device
+from .errors import ConfigError
 from .hub import load_pretrained
 from .model_folder import check_if_local
 from .vocab import SpeechVocab
@@ -24,7 +25,7 @@ def resolve_dtype(dtype, device: str):
     table = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16,
              "fp32": torch.float32, "float32": torch.float32}
     if dtype not in table:
-        raise ValueError(f"unknown dtype '{dtype}'; use one of auto, {', '.join(table)}")
+        raise ConfigError(f"unknown dtype '{dtype}'; use one of auto, {', '.join(table)}")
     return table[dtype]
 
 

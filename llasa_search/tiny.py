@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .errors import ConfigError
 from .vocab import LLASA_SPECIAL_TOKENS, speech_token
 
 # Llama-3 style template: header tokens, <|eot_id|> after each message. `continue_final_message=True`
@@ -71,7 +72,7 @@ def _fsq_levels(codebook_size: int) -> list[int]:
         levels.append(4)
         size *= 4
     if size != codebook_size:
-        raise ValueError(f"codebook_size must be a power of 4 (got {codebook_size}); the real codec uses 65536")
+        raise ConfigError(f"codebook_size must be a power of 4 (got {codebook_size}); the real codec uses 65536")
     return levels
 
 

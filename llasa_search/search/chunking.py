@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 
+from ..errors import ConfigError
 from .trace import SearchResult
 
 CHUNK_CHARS = 100
@@ -62,7 +63,7 @@ def run_chunked(ctx, strategy, requests, seed: int) -> list[SearchResult]:
     chunk_reqs, owners = [], []
     for i, req in enumerate(requests):
         if req.continuation and num_chunks(req.text) > 1:
-            raise ValueError(f"request {req.request_id or i}: chunking a continuation is not supported (later chunks "
+            raise ConfigError(f"request {req.request_id or i}: chunking a continuation is not supported (later chunks "
                              "would continue the prompt audio with text that does not follow it); synthesize "
                              "continuations without --chunk")
         rid = req.request_id if req.request_id is not None else f"req{i}"

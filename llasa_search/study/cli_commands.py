@@ -4,12 +4,12 @@
     add_report_parser(subparsers)   llasa-search report DIR --out REPORT_DIR [--x candidates,generated_tokens,wall_s]
     add_study_data_parser(subparsers)  llasa-search study-data demo|check ...  (write the demo manifest, check a set)
 
-Each sets `func` on its parser; the main CLI calls `args.func(args)` and exits with its return value.
+Each sets `func` on its parser; the main CLI (llasa_search.cli.main) calls `args.func(args)`, exits with its return
+value, and prints the project's error types as one-line errors.
 """
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
@@ -34,23 +34,22 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def cmd_sweep(args) -> int:
-    from .config import ConfigError, load_config
+    """User mistakes raise the project's error types, which the main CLI prints as one line (exit 2)."""
+    from .config import load_config
     from .executors import get_executor
-    from .runner import ConfigMismatchError, run_sweep
-    from .store import StoreLockedError
+    from .jobs import ItemLoader
+    from .runner import run_sweep
+    from .sweep_checks import check_sweep
 
-    try:
-        config = load_config(args.config)
-        executor = get_executor(args.executor, config=config)
-        from .cluster import execution_for
+    config = load_config(args.config)
+    executor = get_executor(args.executor, config=config)
+    items = ItemLoader()   # each dataset loads once, for the checks and the run
+    check_sweep(config, executor, items)
+    from .cluster import execution_for
 
-        executor = execution_for(config, executor, args.executor, getattr(args, "ray", None),
-                                 getattr(args, "workers", None))
-        summary = run_sweep(config, args.out, executor, shard=args.shard, max_jobs=args.max_jobs,
-                            progress=not args.no_progress)
-    except (ConfigError, ConfigMismatchError, StoreLockedError, FileNotFoundError, ValueError, RuntimeError) as e:
-        print(f"llasa-search sweep: error: {e}", file=sys.stderr)
-        return 2
+    executor = execution_for(config, executor, args.executor, getattr(args, "ray", None), getattr(args, "workers", None))
+    summary = run_sweep(config, args.out, executor, shard=args.shard, max_jobs=args.max_jobs,
+                        progress=not args.no_progress, load_items=items)
     print(summary)
     return 1 if summary.failed else 0
 
@@ -79,13 +78,8 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
 def cmd_report(args) -> int:
     from .report import make_report
 
-    try:
-        paths = make_report(args.results, args.out, x_axes=tuple(x.strip() for x in args.x.split(",") if x.strip()),
-                            ties=args.ties, n_boot=args.n_boot, failure_policy=args.failure_policy,
-                            audio=args.audio)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"llasa-search report: error: {e}", file=sys.stderr)
-        return 2
+    paths = make_report(args.results, args.out, x_axes=tuple(x.strip() for x in args.x.split(",") if x.strip()),
+                        ties=args.ties, n_boot=args.n_boot, failure_policy=args.failure_policy, audio=args.audio)
     print(f"report written to {args.out}: open {paths.get('html', paths['readme'])}")
     return 0
 
@@ -104,35 +98,16 @@ def add_study_data_parser(subparsers) -> argparse.ArgumentParser:
 def cmd_study_data(args) -> int:
     from .datasets import load_dataset
 
-    try:
-        if args.study_data_cmd == "demo":
-            for it in load_dataset("demo", cache_dir=args.cache_dir):
-                print(f"{it.utt_id}\t{it.prompt_wav}\t{it.text}")
-        else:
-            from .config import load_config
-            from .jobs import expand_jobs
+    if args.study_data_cmd == "demo":
+        for it in load_dataset("demo", cache_dir=args.cache_dir):
+            print(f"{it.utt_id}\t{it.prompt_wav}\t{it.text}")
+    else:
+        from .config import load_config
+        from .jobs import ItemLoader, expand_jobs
 
-            cfg = load_config(args.config)
-            for ds in cfg.datasets:
-                items = load_dataset(ds.kind, **{"name": ds.name, **ds.options})
-                print(f"{ds.name}: {len(items)} items")
-            print(f"{len(expand_jobs(cfg))} jobs in total")
-    except (FileNotFoundError, ValueError) as e:
-        print(f"llasa-search study-data: error: {e}", file=sys.stderr)
-        return 2
+        cfg = load_config(args.config)
+        items = ItemLoader()
+        for ds in cfg.datasets:
+            print(f"{ds.name}: {len(items(ds))} items")
+        print(f"{len(expand_jobs(cfg, items))} jobs in total")
     return 0
-
-
-def main(argv=None) -> int:
-    """Stand-alone entry (python -m llasa_search.study.cli_commands ...) until the main CLI registers these."""
-    parser = argparse.ArgumentParser(prog="llasa-search-study")
-    subs = parser.add_subparsers(dest="cmd", required=True)
-    add_sweep_parser(subs)
-    add_report_parser(subs)
-    add_study_data_parser(subs)
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError as _BaseConfigError
+from ..errors import MissingFileError
 from .names import BUDGET_UNITS, known_strategies, known_verifiers
 
 
@@ -338,7 +339,7 @@ def parse_config(d: dict, source: str | None = None) -> SweepConfig:
 def load_config(path: str | Path) -> SweepConfig:
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"sweep config {path} not found")
+        raise MissingFileError(f"sweep config {path} not found")
     try:
         d = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:

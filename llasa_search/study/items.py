@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..errors import DatasetError
+
 
 @dataclass(frozen=True)
 class StudyItem:
@@ -37,15 +39,15 @@ class StudyItem:
 
     def __post_init__(self):
         if not isinstance(self.utt_id, str) or not self.utt_id:
-            raise ValueError(f"StudyItem needs a non-empty string utt_id, got {self.utt_id!r}")
+            raise DatasetError(f"StudyItem needs a non-empty string utt_id, got {self.utt_id!r}")
         if not isinstance(self.text, str) or not self.text.strip():
-            raise ValueError(f"StudyItem {self.utt_id!r}: text is empty; every item needs the text to synthesise")
+            raise DatasetError(f"StudyItem {self.utt_id!r}: text is empty; every item needs the text to synthesise")
         if self.task not in ("clone", "continuation", "tts"):
-            raise ValueError(f"StudyItem {self.utt_id!r}: task must be clone, continuation or tts, got {self.task!r}")
+            raise DatasetError(f"StudyItem {self.utt_id!r}: task must be clone, continuation or tts, got {self.task!r}")
         if self.task in ("clone", "continuation") and not self.prompt_wav:
-            raise ValueError(f"StudyItem {self.utt_id!r}: task {self.task!r} needs prompt_wav (use task='tts' for no prompt)")
+            raise DatasetError(f"StudyItem {self.utt_id!r}: task {self.task!r} needs prompt_wav (use task='tts' for no prompt)")
         if self.prompt_seconds is not None and self.prompt_seconds <= 0:
-            raise ValueError(f"StudyItem {self.utt_id!r}: prompt_seconds must be > 0, got {self.prompt_seconds}")
+            raise DatasetError(f"StudyItem {self.utt_id!r}: prompt_seconds must be > 0, got {self.prompt_seconds}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..errors import DatasetError
 from .config import DatasetSpec, ModelSpec, OutputSpec, StrategySpec, SweepConfig
 from .items import StudyItem
 
@@ -56,21 +57,34 @@ def config_name(dataset: str, model: str, strategy: str, unit: str, budget: int)
     return f"{dataset}/{model}/{strategy}/{unit}={budget}"
 
 
+def load_dataset_items(ds: DatasetSpec) -> list[StudyItem]:
+    from .datasets import load_dataset
+
+    opts = dict(ds.options)
+    if ds.kind in ("manifest", "demo", "seedtts", "esd", "librispeech_continuation"):
+        opts.setdefault("name", ds.name)
+    return load_dataset(ds.kind, **opts)
+
+
+class ItemLoader:
+    """load_items that loads each dataset once (the sweep's checks and its run read the same items)."""
+
+    def __init__(self):
+        self._items: dict[str, list[StudyItem]] = {}
+
+    def __call__(self, ds: DatasetSpec) -> list[StudyItem]:
+        key = json.dumps([ds.name, ds.kind, ds.options], sort_keys=True, default=str)
+        if key not in self._items:
+            self._items[key] = load_dataset_items(ds)
+        return self._items[key]
+
+
 def expand_jobs(config: SweepConfig, load_items: Callable[[DatasetSpec], list[StudyItem]] | None = None) -> list[Job]:
-    if load_items is None:
-        from .datasets import load_dataset
-
-        def load_items(ds: DatasetSpec) -> list[StudyItem]:
-            opts = dict(ds.options)
-            if ds.kind in ("manifest", "demo", "seedtts", "esd", "librispeech_continuation"):
-                opts.setdefault("name", ds.name)
-            return load_dataset(ds.kind, **opts)
-
     jobs: list[Job] = []
     for ds in config.datasets:
-        items = load_items(ds)
+        items = (load_items or load_dataset_items)(ds)
         if not items:
-            raise ValueError(f"dataset {ds.name!r} selected no items (check its subset/limit/shard options)")
+            raise DatasetError(f"dataset {ds.name!r} selected no items (check its subset/limit/shard options)")
         for m in config.models:
             for st in config.strategies:
                 budgets = [max(st.budgets)] if st.pool else list(st.budgets)
@@ -83,7 +97,7 @@ def expand_jobs(config: SweepConfig, load_items: Callable[[DatasetSpec], list[St
     seen = set()
     for j in jobs:
         if j.key in seen:
-            raise ValueError(f"two jobs share the key {j.key}: utt_ids must be unique within a dataset")
+            raise DatasetError(f"two jobs share the key {j.key}: utt_ids must be unique within a dataset")
         seen.add(j.key)
     return jobs
 

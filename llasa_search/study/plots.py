@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import ConfigError
 from .names import verifier_kind
 from .stats import bootstrap_mean, bootstrap_ratio
 from .tables import MetricSpec
@@ -93,7 +94,7 @@ def _plain_ticks(ax) -> None:
 def scaling_plot(df: pd.DataFrame, dataset: str, spec: MetricSpec, x: str, base: Path, formats=("png", "pdf"),
                  n_boot: int = 2000) -> list[Path]:
     if x not in X_AXES:
-        raise ValueError(f"x axis {x!r} unknown; choose one of {list(X_AXES)}")
+        raise ConfigError(f"x axis {x!r} unknown; choose one of {list(X_AXES)}")
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.2, 4.0), layout="constrained")
     sub = df[df["dataset"] == dataset]

@@ -11,6 +11,7 @@ import re
 import warnings
 from pathlib import Path
 
+from ..errors import ConfigError, ResultsError
 from .aggregate import records_frame
 from .atomic import atomic_write_text
 from .failures import DEFAULT_POLICY, POLICY_TEXT
@@ -28,7 +29,7 @@ def make_report(results_dir, out_dir, x_axes=("candidates", "generated_tokens", 
                 audio: str = "copy") -> dict:
     bad = [x for x in x_axes if x not in X_AXES]
     if bad:
-        raise ValueError(f"unknown x axis {bad}; choose from {list(X_AXES)}")
+        raise ConfigError(f"unknown x axis {bad}; choose from {list(X_AXES)}")
     results_dir, out = Path(results_dir), Path(out_dir)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StoreCorruptionWarning)
@@ -37,7 +38,7 @@ def make_report(results_dir, out_dir, x_axes=("candidates", "generated_tokens", 
         warnings.warn(w.message, w.category, stacklevel=2)
     records = store.records()
     if not records:
-        raise ValueError(f"{results_dir} holds no valid records: run a sweep into it first "
+        raise ResultsError(f"{results_dir} holds no valid records: run a sweep into it first "
                          f"(store check: {store.report.summary()})")
     df = records_frame(records, ties, failure_policy)
     out.mkdir(parents=True, exist_ok=True)

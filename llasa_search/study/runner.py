@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..errors import ResultsError
 from ..trace_json import trace_json
 from .atomic import atomic_write_json, atomic_write_text, atomic_write_wav
 from .config import SweepConfig, load_config
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 Executor = Callable[[Sequence[Job]], Sequence[JobOutput]]
 
 
-class ConfigMismatchError(RuntimeError):
+class ConfigMismatchError(ResultsError, RuntimeError):
     """Results in the folder were produced with other settings under the same config names."""
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..errors import MissingFileError, ResultsError
 from .atomic import atomic_write_bytes
 
 KEY_FIELDS = ("utt_id", "config_name", "seed")
@@ -34,7 +35,7 @@ class StoreCorruptionWarning(UserWarning):
     """Some lines of a results store failed their checks (they will be recomputed)."""
 
 
-class StoreLockedError(RuntimeError):
+class StoreLockedError(ResultsError, RuntimeError):
     pass
 
 
@@ -166,7 +167,7 @@ class ResultStore:
             self.root.mkdir(parents=True, exist_ok=True)
             self._lock()
         elif not self.root.is_dir():
-            raise FileNotFoundError(f"results folder {self.root} does not exist")
+            raise MissingFileError(f"results folder {self.root} does not exist")
         self.report = self._load(quiet)
         if writer:
             self._repair()

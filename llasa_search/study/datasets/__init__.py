@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 
+from ...errors import ConfigError
 from .demo import DEMO_ENTRIES, load_demo, write_demo_manifest
 from .emotion import load_esd
 from .librispeech import load_librispeech_continuation
@@ -33,11 +34,11 @@ def loader_options(kind: str) -> list[str]:
 def load_dataset(kind: str, **options):
     """Load a dataset by kind; unknown kinds or options raise a ValueError naming the allowed ones."""
     if kind not in DATASET_LOADERS:
-        raise ValueError(f"dataset kind {kind!r} unknown; choose one of {sorted(DATASET_LOADERS)}")
+        raise ConfigError(f"dataset kind {kind!r} unknown; choose one of {sorted(DATASET_LOADERS)}")
     allowed = loader_options(kind)
     bad = sorted(set(options) - set(allowed))
     if bad:
-        raise ValueError(f"dataset kind {kind!r} does not take option(s) {bad}; allowed: {allowed}")
+        raise ConfigError(f"dataset kind {kind!r} does not take option(s) {bad}; allowed: {allowed}")
     return DATASET_LOADERS[kind](**options)
 
 

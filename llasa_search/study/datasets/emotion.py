@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+from ...errors import DatasetError, MissingFileError
 from ..items import StudyItem
 from .select import select
 
@@ -30,7 +31,7 @@ def _read_text(p: Path) -> str:
             return raw.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise ValueError(f"{p}: cannot decode as UTF-8, UTF-16 or GB18030")
+    raise DatasetError(f"{p}: cannot decode as UTF-8, UTF-16 or GB18030")
 
 
 def load_esd(root: str | Path, speakers=None, emotions=None, split: str | None = "test", prompt_mode: str = "same_emotion",
@@ -38,19 +39,19 @@ def load_esd(root: str | Path, speakers=None, emotions=None, split: str | None =
     """split: "train" / "evaluation" / "test" keeps only files under that sub-folder when the layout has one; None = all."""
     root = Path(root).expanduser()
     if not root.is_dir():
-        raise FileNotFoundError(f"ESD folder {root} not found (see experiments/README.md for the download)")
+        raise MissingFileError(f"ESD folder {root} not found (see experiments/README.md for the download)")
     if prompt_mode not in ("same_emotion", "neutral", "none"):
-        raise ValueError(f"prompt_mode must be same_emotion, neutral or none, got {prompt_mode!r}")
+        raise DatasetError(f"prompt_mode must be same_emotion, neutral or none, got {prompt_mode!r}")
     emotions = set(emotions) if emotions else set(ESD_EMOTIONS)
     bad = emotions - set(ESD_EMOTIONS)
     if bad:
-        raise ValueError(f"unknown ESD emotion(s) {sorted(bad)}; ESD labels are {list(ESD_EMOTIONS)}")
+        raise DatasetError(f"unknown ESD emotion(s) {sorted(bad)}; ESD labels are {list(ESD_EMOTIONS)}")
     spk_dirs = sorted(d for d in root.iterdir() if d.is_dir() and (d / f"{d.name}.txt").is_file())
     if speakers is not None:
         want = {f"{int(s):04d}" if str(s).isdigit() else str(s) for s in speakers}
         spk_dirs = [d for d in spk_dirs if d.name in want]
     if not spk_dirs:
-        raise FileNotFoundError(f"{root}: no speaker folders <spk>/<spk>.txt found; point root at the ESD folder")
+        raise MissingFileError(f"{root}: no speaker folders <spk>/<spk>.txt found; point root at the ESD folder")
     items: list[StudyItem] = []
     for d in spk_dirs:
         wavs = {}
@@ -63,7 +64,7 @@ def load_esd(root: str | Path, speakers=None, emotions=None, split: str | None =
                 continue
             parts = [p.strip() for p in line.split("\t")]
             if len(parts) < 3:
-                raise ValueError(f"{d / (d.name + '.txt')}:{lineno}: expected '<utt>\\t<text>\\t<Emotion>'")
+                raise DatasetError(f"{d / (d.name + '.txt')}:{lineno}: expected '<utt>\\t<text>\\t<Emotion>'")
             utt, text, emo = parts[0], parts[1], parts[2].capitalize()
             if utt in wavs and emo in ESD_EMOTIONS:
                 rows.append((utt, text, emo))

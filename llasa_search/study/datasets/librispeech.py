@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...errors import DatasetError, MissingFileError
 from ..items import StudyItem
 from .select import select
 
@@ -35,12 +36,12 @@ def load_librispeech_continuation(root: str | Path, prompt_seconds: float = 3.0,
     if (root / "test-clean").is_dir():
         root = root / "test-clean"
     if not root.is_dir():
-        raise FileNotFoundError(f"LibriSpeech folder {root} not found: download test-clean from https://www.openslr.org/12")
+        raise MissingFileError(f"LibriSpeech folder {root} not found: download test-clean from https://www.openslr.org/12")
     trans = sorted(root.glob("*/*/*.trans.txt"))
     if not trans:
-        raise FileNotFoundError(f"{root}: no */*/*.trans.txt transcripts; point root at LibriSpeech/test-clean")
+        raise MissingFileError(f"{root}: no */*/*.trans.txt transcripts; point root at LibriSpeech/test-clean")
     if min_seconds is not None and min_seconds <= prompt_seconds:
-        raise ValueError(f"min_seconds ({min_seconds}) must exceed prompt_seconds ({prompt_seconds}): "
+        raise DatasetError(f"min_seconds ({min_seconds}) must exceed prompt_seconds ({prompt_seconds}): "
                          f"an utterance must be longer than its prompt")
     items = []
     for t in trans:
@@ -49,10 +50,10 @@ def load_librispeech_continuation(root: str | Path, prompt_seconds: float = 3.0,
                 continue
             utt, _, text = line.strip().partition(" ")
             if not text:
-                raise ValueError(f"{t}:{lineno}: expected '<utt-id> TRANSCRIPT'")
+                raise DatasetError(f"{t}:{lineno}: expected '<utt-id> TRANSCRIPT'")
             wav = t.parent / f"{utt}.flac"
             if check_files and not wav.is_file():
-                raise FileNotFoundError(f"{t}:{lineno}: audio {wav} missing (is the archive fully extracted?)")
+                raise MissingFileError(f"{t}:{lineno}: audio {wav} missing (is the archive fully extracted?)")
             extra = {"speaker": utt.split("-")[0]}
             if check_files and (min_seconds is not None or max_seconds is not None):
                 dur = _duration(wav)

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ...errors import DatasetError, MissingFileError
 from ..atomic import atomic_write_wav
 from ..items import StudyItem
 from .select import require_files, resolve, select
@@ -31,13 +32,13 @@ def default_cache_dir() -> Path:
 def synth_to_cache(spec: dict[str, Any], cache_dir: str | Path | None = None) -> Path:
     """Synthesise `spec` once into the cache (atomic write) and return the wav path."""
     if not isinstance(spec, dict) or not spec.get("text"):
-        raise ValueError(f"synth spec {spec!r} needs at least a 'text' key")
+        raise DatasetError(f"synth spec {spec!r} needs at least a 'text' key")
     unknown = set(spec) - SYNTH_KEYS
     if unknown:
-        raise ValueError(f"synth spec has unknown key(s) {sorted(unknown)}; allowed: {sorted(SYNTH_KEYS)}")
+        raise DatasetError(f"synth spec has unknown key(s) {sorted(unknown)}; allowed: {sorted(SYNTH_KEYS)}")
     engine = spec.get("engine", "espeak")
     if engine not in ("espeak", "piper"):
-        raise ValueError(f"synth engine {engine!r} unknown; use 'espeak' or 'piper'")
+        raise DatasetError(f"synth engine {engine!r} unknown; use 'espeak' or 'piper'")
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
     out = cache / f"{engine}-{digest}.wav"
@@ -63,9 +64,9 @@ def _rows(path: Path) -> list[tuple[int, dict]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{i}: not valid JSON ({e.msg}); each line must be one JSON object") from None
+                raise DatasetError(f"{path}:{i}: not valid JSON ({e.msg}); each line must be one JSON object") from None
             if not isinstance(obj, dict):
-                raise ValueError(f"{path}:{i}: each line must be a JSON object, got {type(obj).__name__}")
+                raise DatasetError(f"{path}:{i}: each line must be a JSON object, got {type(obj).__name__}")
             rows.append((i, obj))
         return rows
     if path.suffix.lower() in (".csv", ".tsv"):
@@ -79,25 +80,25 @@ def _rows(path: Path) -> list[tuple[int, dict]]:
                         try:
                             row[k] = json.loads(row[k])
                         except json.JSONDecodeError:
-                            raise ValueError(f"{path}:{i}: column {k} must hold JSON") from None
+                            raise DatasetError(f"{path}:{i}: column {k} must hold JSON") from None
                 if "prompt_seconds" in row:
                     row["prompt_seconds"] = float(row["prompt_seconds"])
                 rows.append((i, row))
             return rows
-    raise ValueError(f"manifest {path}: unsupported extension {path.suffix!r}; use .jsonl, .csv or .tsv")
+    raise DatasetError(f"manifest {path}: unsupported extension {path.suffix!r}; use .jsonl, .csv or .tsv")
 
 
 def load_manifest(path: str | Path, language: str = "en", subset=None, limit: int | None = None, shard=None,
                   name: str | None = None, cache_dir: str | Path | None = None, check_files: bool = True) -> list[StudyItem]:
     path = Path(path).expanduser()
     if not path.is_file():
-        raise FileNotFoundError(f"manifest {path} not found")
+        raise MissingFileError(f"manifest {path} not found")
     base = path.parent
     dataset = name or path.stem
     pending = []
     for lineno, row in _rows(path):
         if "utt_id" not in row or "text" not in row:
-            raise ValueError(f"{path}:{lineno}: each entry needs 'utt_id' and 'text' (found keys {sorted(row)})")
+            raise DatasetError(f"{path}:{lineno}: each entry needs 'utt_id' and 'text' (found keys {sorted(row)})")
         pending.append((lineno, dict(row)))
     # select first (cheap), synthesise only what is kept
     stub = [StudyItem(utt_id=str(r["utt_id"]), text=str(r["text"]), task="tts", dataset=dataset) for _, r in pending]
@@ -110,7 +111,7 @@ def load_manifest(path: str | Path, language: str = "en", subset=None, limit: in
             spec = row.pop(f"{kind}_synth", None)
             if spec is not None:
                 if row.get(f"{kind}_wav"):
-                    raise ValueError(f"{path}:{lineno}: give {kind}_wav or {kind}_synth, not both")
+                    raise DatasetError(f"{path}:{lineno}: give {kind}_wav or {kind}_synth, not both")
                 row[f"{kind}_wav"] = str(synth_to_cache(spec, cache_dir))
                 if kind == "prompt" and row.get("prompt_text") is None:
                     row["prompt_text"] = spec["text"]
@@ -123,6 +124,6 @@ def load_manifest(path: str | Path, language: str = "en", subset=None, limit: in
         try:
             items.append(StudyItem.from_dict(row))
         except (TypeError, ValueError) as e:
-            raise ValueError(f"{path}:{lineno}: {e}") from None
+            raise DatasetError(f"{path}:{lineno}: {e}") from None
     require_files(items, str(path), check_files)
     return items

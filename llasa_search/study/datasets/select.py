@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from ...errors import DatasetError, MissingFileError
 from ..items import StudyItem
 
 
@@ -21,15 +22,15 @@ def parse_shard(shard) -> tuple[int, int] | None:
                 parts = shard.split(sep)
                 break
         else:
-            raise ValueError(f"shard {shard!r}: write it as 'i/n' (e.g. '0/4' is the first of four shards)")
+            raise DatasetError(f"shard {shard!r}: write it as 'i/n' (e.g. '0/4' is the first of four shards)")
     else:
         parts = list(shard)
     try:
         i, n = (int(p) for p in parts)
     except (TypeError, ValueError):
-        raise ValueError(f"shard {shard!r}: write it as 'i/n' with integers, e.g. '0/4'") from None
+        raise DatasetError(f"shard {shard!r}: write it as 'i/n' with integers, e.g. '0/4'") from None
     if n < 1 or not 0 <= i < n:
-        raise ValueError(f"shard {shard!r}: need 0 <= i < n (shards are numbered from 0)")
+        raise DatasetError(f"shard {shard!r}: need 0 <= i < n (shards are numbered from 0)")
     return i, n
 
 
@@ -40,7 +41,7 @@ def read_subset(subset) -> list[str] | None:
     if isinstance(subset, (str, Path)):
         p = Path(subset)
         if not p.is_file():
-            raise FileNotFoundError(f"subset file {p} not found: give a list of utt_ids or a file with one id per line")
+            raise MissingFileError(f"subset file {p} not found: give a list of utt_ids or a file with one id per line")
         ids = [ln.split("#", 1)[0].strip() for ln in p.read_text(encoding="utf-8").splitlines()]
         return [i for i in ids if i]
     return [str(i) for i in subset]
@@ -52,18 +53,18 @@ def select(items: Iterable[StudyItem], subset=None, limit: int | None = None, sh
     seen: set[str] = set()
     for it in items:
         if it.utt_id in seen:
-            raise ValueError(f"{source}: utt_id {it.utt_id!r} appears twice; utt_ids must be unique within a dataset")
+            raise DatasetError(f"{source}: utt_id {it.utt_id!r} appears twice; utt_ids must be unique within a dataset")
         seen.add(it.utt_id)
     ids = read_subset(subset)
     if ids is not None:
         missing = [i for i in ids if i not in seen]
         if missing:
-            raise ValueError(f"{source}: subset names {len(missing)} utt_id(s) not in the dataset, e.g. {missing[:3]}")
+            raise DatasetError(f"{source}: subset names {len(missing)} utt_id(s) not in the dataset, e.g. {missing[:3]}")
         keep = set(ids)
         items = [it for it in items if it.utt_id in keep]
     if limit is not None:
         if int(limit) < 0:
-            raise ValueError(f"{source}: limit must be >= 0, got {limit}")
+            raise DatasetError(f"{source}: limit must be >= 0, got {limit}")
         items = items[: int(limit)]
     sh = parse_shard(shard)
     if sh is not None:
@@ -87,5 +88,5 @@ def require_files(items: Sequence[StudyItem], source: str, check: bool = True) -
         for attr in ("prompt_wav", "gt_wav"):
             p = getattr(it, attr)
             if p and not Path(p).is_file():
-                raise FileNotFoundError(f"{source}: {attr} of {it.utt_id!r} not found: {p} "
+                raise MissingFileError(f"{source}: {attr} of {it.utt_id!r} not found: {p} "
                                         f"(paths are relative to the meta/manifest file; is the set fully downloaded?)")

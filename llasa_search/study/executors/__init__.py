@@ -5,6 +5,7 @@
 - engine.SearchExecutor (`--executor search`): the production executor, searches with the Llasa engine
   (llasa_search.search.run_search) and scores the chosen audio with held-out verifiers.
 """
+from ...errors import ConfigError
 from .espeak import EspeakExecutor
 
 EXECUTORS = {"espeak": EspeakExecutor}
@@ -17,7 +18,7 @@ def get_executor(name: str, config=None, **options):
 
         return make_executor(config, **options)
     if name not in EXECUTORS:
-        raise ValueError(f"executor {name!r} unknown; available: {sorted(EXECUTORS) + ['search']}")
+        raise ConfigError(f"executor {name!r} unknown; available: {sorted(EXECUTORS) + ['search']}")
     if config is not None and name == "espeak":     # the config's verifier_options reach its verifiers too
         options.setdefault("verifier_options", config.verifier_options)
     return EXECUTORS[name](**options)

@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ...errors import ConfigError
 from ..jobs import Job
 from ..records import CandidateOutput, JobOutput
 from .local_verifiers import make_verifier
@@ -79,10 +80,10 @@ class EspeakExecutor:
 
         kind = job.strategy.strategy
         if kind not in ("sampling", "best_of_n"):
-            raise ValueError(f"the espeak executor runs only sampling and best_of_n; {job.strategy.name!r} is {kind!r}, "
+            raise ConfigError(f"the espeak executor runs only sampling and best_of_n; {job.strategy.name!r} is {kind!r}, "
                              f"which needs the search engine's executor")
         if job.strategy.budget_unit != "candidates":
-            raise ValueError(f"the espeak executor counts budgets in candidates, not {job.strategy.budget_unit}")
+            raise ConfigError(f"the espeak executor counts budgets in candidates, not {job.strategy.budget_unit}")
         n = 1 if kind == "sampling" else int(job.budget)
         t_start = time.perf_counter()
         ref, ref_sr = _load_prompt(job.item)

@@ -1,0 +1,103 @@
+"""Checks a search can run before anything is generated: strategy name and options, selection rule, verifier names,
+verifier options and availability, and whether each verifier that chooses can judge the request it will see.
+
+    strategy = check_strategy("beam", {"step_tokens": 25})           # -> Strategy, or ConfigError
+    verifiers = check_verifiers(["sim_resemblyzer"], {"sim_resemblyzer": {"device": "cpu"}})
+    check_can_judge(strategy, verifiers, verify_context(text="Hi.", reference_audio=None))  # -> ConfigError
+
+No model loads here: verifiers are constructed (their models load lazily) and asked `check_available()`, which
+only looks for packages and local folders. Every failure is a `ConfigError` or `verifiers.VerifierUnavailable`
+with one line that says what to change.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from .audio import CODEC_SAMPLE_RATE
+from .errors import ConfigError, LlasaSearchError
+
+
+def verify_context(text: str | None, reference_audio: np.ndarray | None = None, language: str = "en",
+                   target_emotion: str | None = None, key: str | None = None, partial: bool = False,
+                   expected_fraction: float | None = None):
+    """The VerifyContext of one utterance; reference audio is at the codec's rate (CODEC_SAMPLE_RATE)."""
+    from verifiers import VerifyContext
+
+    return VerifyContext(text=text, language=language, reference_audio=reference_audio,
+                         reference_sample_rate=CODEC_SAMPLE_RATE, target_emotion=target_emotion, partial=partial,
+                         expected_fraction=expected_fraction, key=key)
+
+
+def check_strategy(name: str, options: dict | None):
+    """The strategy object for `name` with `options`, its selection rule checked too."""
+    from .search import make_strategy, strategy_class
+    from .search.selection import SelectionRule
+
+    try:
+        strategy_class(name)
+    except KeyError as e:
+        raise ConfigError(str(e).strip("'\"")) from None
+    strategy = make_strategy(name, options or {})
+    selection = getattr(strategy.config, "selection", None)
+    if selection is not None:
+        try:
+            SelectionRule.from_any(selection)
+        except TypeError as e:
+            raise ConfigError(f"{name}: selection {selection!r}: {e}") from None
+    return strategy
+
+
+def check_verifier_name(name: str) -> None:
+    from verifiers import available_verifiers
+
+    known = sorted(available_verifiers())
+    if name not in known:
+        raise ConfigError(f"unknown verifier {name!r}; available: {', '.join(known)}")
+
+
+def check_available(name: str, verifier) -> None:
+    """Raise verifiers.VerifierUnavailable when the verifier's package or model folder is missing (fast, no load)."""
+    check = getattr(verifier, "check_available", None)   # verifiers without the check are assumed available
+    if callable(check):
+        check()
+
+
+def check_verifiers(names: Iterable[str], options: dict | None = None) -> dict:
+    """name -> constructed verifier (models load lazily), each checked to be available here."""
+    from verifiers import create_verifier
+
+    options = options or {}
+    out = {}
+    for name in dict.fromkeys(names):
+        check_verifier_name(name)
+        opts = options.get(name, {})
+        try:
+            verifier = create_verifier(name, **opts)
+        except LlasaSearchError:
+            raise
+        except (TypeError, ValueError) as e:   # constructor rejected the user's --verifier-option values
+            raise ConfigError(f"verifier {name!r} with options {opts}: {e}") from None
+        check_available(name, verifier)
+        out[name] = verifier
+    return out
+
+
+def check_can_judge(strategy, verifiers: dict, ctx, where: str = "this request") -> None:
+    """Each verifier the strategy chooses with must be able to judge `ctx`; the PRM must judge partial audio."""
+    prm = getattr(strategy.config, "prm_verifier", None)
+    for name in strategy.required_verifiers():
+        verifier = verifiers[name]
+        role = "PRM" if name == prm else "verifier"
+        if name == prm and not getattr(verifier, "supports_partial", True):
+            raise ConfigError(f"{strategy.name}: PRM {name!r} only judges complete utterances, so it cannot guide a "
+                              f"step-level search; choose another prm_verifier (use {name!r} as the final verifier)")
+        can_judge = getattr(verifier, "can_judge", None)
+        reason = can_judge(ctx) if callable(can_judge) else None
+        if reason:
+            raise ConfigError(f"{strategy.name}'s {role} {name!r} cannot judge {where}: {reason}")
+
+
+__all__ = ["verify_context", "check_strategy", "check_verifiers", "check_available", "check_can_judge",
+           "check_verifier_name"]
