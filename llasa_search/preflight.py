@@ -50,18 +50,16 @@ def check_strategy(name: str, options: dict | None):
 
 
 def check_verifier_name(name: str) -> None:
-    from verifiers import available_verifiers
+    from verifiers.registry import verifier_names
 
-    known = sorted(available_verifiers())
+    known = sorted(verifier_names())
     if name not in known:
         raise ConfigError(f"unknown verifier {name!r}; available: {', '.join(known)}")
 
 
 def check_available(name: str, verifier) -> None:
     """Raise verifiers.VerifierUnavailable when the verifier's package or model folder is missing (fast, no load)."""
-    check = getattr(verifier, "check_available", None)   # verifiers without the check are assumed available
-    if callable(check):
-        check()
+    verifier.check_available()
 
 
 def check_verifiers(names: Iterable[str], options: dict | None = None) -> dict:
@@ -90,11 +88,10 @@ def check_can_judge(strategy, verifiers: dict, ctx, where: str = "this request")
     for name in strategy.required_verifiers():
         verifier = verifiers[name]
         role = "PRM" if name == prm else "verifier"
-        if name == prm and not getattr(verifier, "supports_partial", True):
+        if name == prm and not verifier.supports_partial:
             raise ConfigError(f"{strategy.name}: PRM {name!r} only judges complete utterances, so it cannot guide a "
                               f"step-level search; choose another prm_verifier (use {name!r} as the final verifier)")
-        can_judge = getattr(verifier, "can_judge", None)
-        reason = can_judge(ctx) if callable(can_judge) else None
+        reason = verifier.can_judge(ctx)
         if reason:
             raise ConfigError(f"{strategy.name}'s {role} {name!r} cannot judge {where}: {reason}")
 

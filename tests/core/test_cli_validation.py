@@ -127,8 +127,6 @@ def test_a_prompt_satisfies_the_reference_check(small_tiny, tmp_path, capsys, pr
 
 
 def test_sim_resemblyzer_prm_needs_a_prompt(small_tiny, tmp_path, capsys, model_loads):
-    if not hasattr(registry._load("sim_resemblyzer"), "can_judge"):
-        pytest.skip("verifiers do not declare can_judge yet")
     rc = main(_synth(small_tiny, tmp_path, "--strategy", "beam", "-o", "prm_verifier=sim_resemblyzer"))
     assert rc == 2 and "prompt" in capsys.readouterr().err and model_loads == []
 
