@@ -5,8 +5,12 @@ everything but the utterance and batch together. A best_of_n strategy with pool:
 seed at max(budgets); the smaller budgets are read from that pool (bestofn.py).
 
 Keys: (utt_id, config_name, seed), config_name = "<dataset>/<model>/<strategy name>/<budget unit>=<value>".
-config_hash covers everything that changes a job's result (model, dataset content options, strategy and its options,
-search and evaluation verifiers, budget), so a results folder made with other settings is never silently reused.
+config_hash covers every setting that changes a job's record: model (path, codec, options), dataset content options,
+strategy kind, options, budget unit and value, pool (and the pool's budgets, which the record lists), search and
+evaluation verifiers and their verifier_options, so a results folder made with other settings is never silently
+reused. Left out, as they change no record: names, seeds (in the key), batch_size, output flags (which files are
+written), dataset selection options (subset, limit, shard: which items) and the verifier options in
+COSMETIC_VERIFIER_OPTIONS (where and in what batches a verifier runs).
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ class Job:
     seed: int
     evaluation_verifiers: tuple[str, ...]
     output: OutputSpec = field(default_factory=OutputSpec)
+    verifier_options: dict = field(default_factory=dict)   # {verifier: constructor kwargs} of this job's verifiers
 
     @property
     def config_name(self) -> str:
@@ -50,7 +55,18 @@ class Job:
              "strategy": self.strategy.strategy, "options": self.strategy.options, "unit": self.strategy.budget_unit,
              "budget": self.budget, "pool": self.strategy.pool, "search_verifiers": list(self.strategy.verifiers),
              "evaluation_verifiers": list(self.evaluation_verifiers)}
+        if self.strategy.pool:
+            d["pool_budgets"] = list(self.strategy.budgets)
+        vopts = {v: {k: x for k, x in o.items() if k not in COSMETIC_VERIFIER_OPTIONS}
+                 for v, o in self.verifier_options.items()}
+        vopts = {v: o for v, o in vopts.items() if o}
+        if vopts:   # only when set, so the hashes of configs without verifier_options stay as they were
+            d["verifier_options"] = vopts
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+# verifier options that decide where and how fast a verifier runs, not its scores
+COSMETIC_VERIFIER_OPTIONS = frozenset({"device", "batch_size"})
 
 
 def config_name(dataset: str, model: str, strategy: str, unit: str, budget: int) -> str:
@@ -88,12 +104,14 @@ def expand_jobs(config: SweepConfig, load_items: Callable[[DatasetSpec], list[St
         for m in config.models:
             for st in config.strategies:
                 budgets = [max(st.budgets)] if st.pool else list(st.budgets)
+                vopts = {v: dict(config.verifier_options[v]) for v in (*st.verifiers, *config.evaluation_verifiers)
+                         if v in config.verifier_options}
                 for b in budgets:
                     for seed in config.seeds:
                         for it in items:
                             jobs.append(Job(item=it, model=m, dataset=ds, strategy=st, budget=b, seed=seed,
                                             evaluation_verifiers=tuple(config.evaluation_verifiers),
-                                            output=config.output))
+                                            output=config.output, verifier_options=vopts))
     seen = set()
     for j in jobs:
         if j.key in seen:

@@ -90,6 +90,25 @@ def _write_run_info(out: Path, config: SweepConfig, shard) -> None:
     atomic_write_json(out / "provenance.json", info)
 
 
+def check_same_settings(out: Path, store: ResultStore, jobs: list[Job], exec_name: str) -> None:
+    """Refuse (before writing anything) when records already in the folder were made with other settings or by
+    another executor under the same config names."""
+    for j in jobs:
+        old = store.get(j.key)
+        if old is None:
+            continue
+        if old.get("config_hash") != j.config_hash:
+            n = sum(1 for x in jobs if x.key in store and store.get(x.key).get("config_hash") != x.config_hash)
+            raise ConfigMismatchError(
+                f"{n} job(s) already in {out} were produced with different settings under the same config name, "
+                f"e.g. {j.config_name!r} (stored config_hash {old.get('config_hash')}, now {j.config_hash}). Give "
+                f"the changed strategy a new name, or write to a new --out folder.")
+        if old.get("executor") not in (None, exec_name):
+            raise ConfigMismatchError(
+                f"{out} holds records of {j.config_name!r} made by the {old.get('executor')!r} executor; this run "
+                f"uses {exec_name!r}. Write to a new --out folder (or rerun with --executor {old.get('executor')}).")
+
+
 def run_sweep(config: SweepConfig | str | os.PathLike, out_dir: str | os.PathLike, executor: Executor, *,
               shard=None, max_jobs: int | None = None, progress: bool = True, load_items=None) -> SweepSummary:
     if not isinstance(config, SweepConfig):
@@ -100,21 +119,15 @@ def run_sweep(config: SweepConfig | str | os.PathLike, out_dir: str | os.PathLik
     fname = f"records.shard-{sh[0]}-of-{sh[1]}.jsonl" if sh else "records.jsonl"
     with ResultStore(out, writer=True, filename=fname) as store:
         corrupt_keys = {b.key for b in store.report.corrupt if b.key is not None}
-        _write_run_info(out, config, shard)
         jobs = shard_jobs(expand_jobs(config, load_items), shard)
+        exec_name = getattr(executor, "name", None) or type(executor).__name__
+        check_same_settings(out, store, jobs, exec_name)
+        _write_run_info(out, config, shard)   # only once the folder is known to hold this config's results
         write_plan(out, fname, jobs, sh)
-        mismatched = [j for j in jobs if j.key in store and store.get(j.key).get("config_hash") != j.config_hash]
-        if mismatched:
-            j = mismatched[0]
-            raise ConfigMismatchError(
-                f"{len(mismatched)} job(s) already in {out} were produced with different settings under the same "
-                f"config name, e.g. {j.config_name!r} (stored config_hash {store.get(j.key).get('config_hash')}, now "
-                f"{j.config_hash}). Give the changed strategy a new name, or write to a new --out folder.")
         todo = [j for j in jobs if j.key not in store]
         done_before = len(jobs) - len(todo)
         if max_jobs is not None:
             todo = todo[: max(0, int(max_jobs))]
-        exec_name = getattr(executor, "name", None) or type(executor).__name__
         bar = SweepProgress(len(jobs), done_before, f"sweep {config.name}", enabled=progress)
         sink = RecordSink(out, store, exec_name, corrupt_keys, bar, _persist)
         try:

@@ -2,6 +2,7 @@
 
 Layout of a results folder: records*.jsonl (one file per writer; shards of a sweep write records.shard-i-of-n.jsonl),
 quarantine/ (lines that failed their checks), .records*.jsonl.lock (held by the one process writing that file).
+Opening a store for writing also deletes the temporary files of atomic writes killed earlier (atomic.py).
 
 Each line is {"key": [utt_id, config_name, seed], "record": {...}, "sha256": <first 16 hex of the sha256 of the record's
 canonical JSON>} written with one
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import MissingFileError, ResultsError
-from .atomic import atomic_write_bytes
+from .atomic import atomic_write_bytes, remove_stale_temps
 
 KEY_FIELDS = ("utt_id", "config_name", "seed")
 
@@ -166,6 +167,7 @@ class ResultStore:
         if writer:
             self.root.mkdir(parents=True, exist_ok=True)
             self._lock()
+            self.removed_temps = remove_stale_temps(self.root)
         elif not self.root.is_dir():
             raise MissingFileError(f"results folder {self.root} does not exist")
         self.report = self._load(quiet)
