@@ -108,27 +108,25 @@ print(len(json.dumps(trace)), "characters of JSON;", len(trace["candidates"]), "
 SCALING = [
     ("md", """# The scaling study: tables and curves from a results folder
 
-Reads a folder written by `llasa-search sweep` (set `LLASA_RESULTS`; default `../runs/demo`, made by
-`llasa-search sweep experiments/configs/demo.yaml --out runs/demo`) and draws the paper's table and the scaling
-curves with `llasa_search.study`'s report functions (the same ones `llasa-search report` uses)."""),
+Reads a folder written by `llasa-search sweep` (`LLASA_RESULTS`, default `demo-out/sweep`: what `make demo`
+writes; a relative path is taken from the repository root) and draws the paper's table and the scaling curves with
+`llasa_search.study`'s report functions (the same ones `llasa-search report` uses). Figures are saved in
+`<results>/notebook-figures/` (or `LLASA_FIGURES`)."""),
     ("code", """import os
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 from IPython.display import Image, Markdown, display
 
 from llasa_search.study.aggregate import records_frame
+from llasa_search.study.notebook_paths import figures_folder, results_folder
 from llasa_search.study.plots import overopt_pairs, overopt_plot, scaling_plot
 from llasa_search.study.store import ResultStore
 from llasa_search.study.tables import compute_table, metric_specs, to_markdown, wide_table
 
-RESULTS = Path(os.environ.get("LLASA_RESULTS", "../runs/demo"))
+RESULTS = results_folder()
+FIGURES = figures_folder(RESULTS)
 N_BOOT = int(os.environ.get("LLASA_N_BOOT", "1000"))
-FIGURES = Path(os.environ.get("LLASA_FIGURES") or tempfile.mkdtemp(prefix="llasa-figures-"))
-if not RESULTS.is_dir():
-    raise FileNotFoundError(f"{RESULTS} does not exist: run `llasa-search sweep experiments/configs/demo.yaml "
-                            f"--out runs/demo` first, or set LLASA_RESULTS")
+print("figures go to", FIGURES)
 store = ResultStore(RESULTS)
 print("store:", store.report.summary())
 records = store.records()
@@ -169,7 +167,8 @@ for ds, strategy, sv, ev, col in pairs:
 VERIFIERS = [
     ("md", """# Verifier analysis: agreement between verifiers, over-optimisation
 
-Uses the candidates stored in a results folder (`LLASA_RESULTS`, default `../runs/demo`): best-of-n pools carry every
+Uses the candidates stored in a results folder (`LLASA_RESULTS`, default `demo-out/sweep` from `make demo`; relative
+paths are taken from the repository root; figures are saved in `<results>/notebook-figures/`): best-of-n pools carry every
 candidate's scores by the search verifiers *and* by the held-out evaluation verifiers, so we can ask how far a search
 verifier's ranking agrees with an independent judge, and whether pushing the search verifier harder (larger budgets)
 still moves the held-out metric. On the tiny random models the numbers carry no meaning; on real runs they show
@@ -177,8 +176,6 @@ where searching harder stops paying off."""),
     ("code", """%matplotlib inline
 import itertools
 import math
-import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -188,11 +185,11 @@ from scipy.stats import kendalltau, spearmanr
 
 from llasa_search.study.aggregate import flat_metrics, records_frame
 from llasa_search.study.names import verifier_kind
+from llasa_search.study.notebook_paths import figures_folder, results_folder
 from llasa_search.study.store import ResultStore
 
-RESULTS = Path(os.environ.get("LLASA_RESULTS", "../runs/demo"))
-if not RESULTS.is_dir():
-    raise FileNotFoundError(f"{RESULTS} does not exist: run the demo sweep first, or set LLASA_RESULTS")
+RESULTS = results_folder()
+FIGURES = figures_folder(RESULTS)
 records = ResultStore(RESULTS).records()
 print(len(records), "records")"""),
     ("md", """## Candidate table
@@ -261,6 +258,7 @@ for ax, (sc, ec) in zip(axes[0], same_kind):
     ax.set_ylabel(f"held-out: {ec[2:]}")
     ax.grid(True, alpha=0.3)
 axes[0][0].legend(fontsize=7)
+fig.savefig(FIGURES / "search_vs_held_out.png", dpi=120, bbox_inches="tight")
 plt.show()"""),
     ("md", """## Over-optimisation
 
@@ -303,6 +301,7 @@ if not overopt.empty:
         ax.set_title(strategy)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
+    fig.savefig(FIGURES / "over_optimisation.png", dpi=120, bbox_inches="tight")
     plt.show()"""),
 ]
 
