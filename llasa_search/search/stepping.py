@@ -22,7 +22,8 @@ def run_to_end(ctx, states, chunk: int = SPEECH_TOKENS_PER_SECOND, progress: boo
     if not live:
         return []
     longest = max(s.max_length - s.length for s in live)
-    bar = tqdm(total=longest, unit="tok", desc="generating", leave=False,
+    # no total: most rows end on END long before the length cap, so a cap-sized total would stall at a few percent
+    bar = tqdm(unit="tok", desc=f"generating (at most {longest})", leave=False,
                disable=progress is False or (progress is None and longest < 500))
     cut = []
     while live:
