@@ -45,6 +45,8 @@ def cmd_sweep(args) -> int:
     executor = get_executor(args.executor, config=config)
     items = ItemLoader()   # each dataset loads once, for the checks and the run
     check_sweep(config, executor, items)
+    if not args.no_progress:
+        quiet_library_progress_bars()
     from .cluster import execution_for
 
     executor = execution_for(config, executor, args.executor, getattr(args, "ray", None), getattr(args, "workers", None))
@@ -52,6 +54,23 @@ def cmd_sweep(args) -> int:
                         progress=not args.no_progress, load_items=items)
     print(summary)
     return 1 if summary.failed else 0
+
+
+def quiet_library_progress_bars() -> None:
+    """No weight-loading/download bars from transformers and huggingface_hub: models load lazily in the middle of a
+    sweep, and their bars would break the sweep's own bar into many lines."""
+    import os
+    import sys
+
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"       # read when huggingface_hub is first imported
+    if "huggingface_hub" in sys.modules:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
 
 def add_report_parser(subparsers) -> argparse.ArgumentParser:
