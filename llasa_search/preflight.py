@@ -13,21 +13,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-import numpy as np
-
-from .audio import CODEC_SAMPLE_RATE
 from .errors import ConfigError, LlasaSearchError
-
-
-def verify_context(text: str | None, reference_audio: np.ndarray | None = None, language: str = "en",
-                   target_emotion: str | None = None, key: str | None = None, partial: bool = False,
-                   expected_fraction: float | None = None):
-    """The VerifyContext of one utterance; reference audio is at the codec's rate (CODEC_SAMPLE_RATE)."""
-    from verifiers import VerifyContext
-
-    return VerifyContext(text=text, language=language, reference_audio=reference_audio,
-                         reference_sample_rate=CODEC_SAMPLE_RATE, target_emotion=target_emotion, partial=partial,
-                         expected_fraction=expected_fraction, key=key)
+from .verify_context import verify_context
 
 
 def check_strategy(name: str, options: dict | None):

@@ -81,15 +81,12 @@ class SearchContext:
 
     # -- scoring -------------------------------------------------------------------------------------
     def verify_context(self, req: PreparedRequest, partial: bool = False, state: GenState | None = None):
-        from verifiers import VerifyContext
+        from ..verify_context import verify_context
 
-        fraction = None
-        if partial and state is not None:
-            fraction = expected_fraction(req, state)
-        ref = req.reference_audio
-        return VerifyContext(text=req.request.text, language=req.request.language, reference_audio=ref,
-                             reference_sample_rate=self.sample_rate, target_emotion=req.request.target_emotion,
-                             partial=partial, expected_fraction=fraction, key=req.request_id)
+        fraction = expected_fraction(req, state) if partial and state is not None else None
+        return verify_context(req.request.text, req.reference_audio, req.request.language, req.request.target_emotion,
+                              key=req.request_id, partial=partial, expected_fraction=fraction,
+                              sample_rate=self.sample_rate)
 
     def score(self, name: str, pairs: Sequence[tuple[PreparedRequest, GenState]], audios: Sequence[np.ndarray],
               partial: bool = False) -> list:

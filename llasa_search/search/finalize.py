@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..jsonable import jsonable
 from .selection import SelectionRule, tie_key
 from .trace import SearchResult
 from .verifier_checks import check_result_count
@@ -37,7 +38,7 @@ def score_candidates(ctx, pairs, names, partial=False):
         results = check_result_count(name, ctx.score(name, pairs, audios, partial=partial), len(pairs))
         for i, res in enumerate(results):
             scores[i][name] = float(res.score)  # as the verifier reported it (its worst value on failure)
-            metrics[i][name] = _jsonable(res.metrics)
+            metrics[i][name] = jsonable(res.metrics)
             ok[i][name] = bool(res.ok)
             if not res.ok or res.flags:
                 flags[i][name] = list(res.flags) + ([res.error] if res.error else [])
@@ -80,17 +81,3 @@ def finalize_results(ctx, strategy, requests, seed, finals: Finals) -> list:
             codes=ctx.codes_of(pairs[chosen][1]), audio=audios[chosen], sample_rate=ctx.sample_rate,
             scores=scores[chosen], candidates=traces, ledger={}, flags=result_flags))
     return results
-
-
-def _jsonable(obj):
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    return obj

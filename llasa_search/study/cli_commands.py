@@ -49,7 +49,8 @@ def cmd_sweep(args) -> int:
         quiet_library_progress_bars()
     from .cluster import execution_for
 
-    executor = execution_for(config, executor, args.executor, getattr(args, "ray", None), getattr(args, "workers", None))
+    executor = execution_for(config, executor, args.executor, getattr(args, "ray", None),
+                             getattr(args, "workers", None))
     summary = run_sweep(config, args.out, executor, shard=args.shard, max_jobs=args.max_jobs,
                         progress=not args.no_progress, load_items=items)
     print(summary)

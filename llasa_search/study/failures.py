@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import re
 
+from ..errors import ResultsError
+
 FAILURE_POLICIES = ("worst", "drop", "error")
 DEFAULT_POLICY = "worst"
 MAIN_KEYS = {"asr": ("wer",), "sim": ("sim", "score"), "emotion": ("emotion_sim", "sim", "score"),
@@ -32,7 +34,7 @@ POLICY_TEXT = {
 }
 
 
-class FailedMetricError(ValueError):
+class FailedMetricError(ResultsError):
     """A metric failed and the report's failure policy is `error`."""
 
 

@@ -58,3 +58,17 @@ class StudyItem:
         extra = dict(d.get("extra") or {})
         extra.update({k: v for k, v in d.items() if k not in known})
         return cls(**{k: v for k, v in d.items() if k in known and k != "extra"}, extra=extra)
+
+
+def prompt_audio(item: StudyItem):
+    """The item's voice prompt at the codec's rate (16 kHz mono float32), cut to prompt_seconds; None without one."""
+    if not item.prompt_wav:
+        return None
+    import numpy as np
+
+    from ..audio import CODEC_SAMPLE_RATE, load_audio
+
+    x = load_audio(item.prompt_wav)
+    if item.prompt_seconds:
+        x = x[: int(round(item.prompt_seconds * CODEC_SAMPLE_RATE))]
+    return np.asarray(x, dtype=np.float32)

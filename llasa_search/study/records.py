@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from ..jsonable import jsonable
+
 LEDGER_COUNTS = ("prefilled_tokens", "forwarded_tokens", "generated_tokens", "candidates", "codec_calls")
 
 
@@ -60,19 +62,6 @@ class JobOutput:
     load_s: float = 0.0     # model loading charged to this job (kept out of its wall time)
 
 
-def _clean(x):
-    """JSON-safe copy: numpy scalars -> Python, tuples -> lists; NaN/inf kept (Python json writes them)."""
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    return x
-
-
 def validate_output(out: JobOutput, job) -> None:
     if not isinstance(out, JobOutput):
         raise TypeError(f"executor returned {type(out).__name__} for {job.key}; it must return JobOutput objects")
@@ -89,11 +78,11 @@ def build_record(job, out: JobOutput, audio_path: str | None, candidate_paths: l
                  trace_path: str | None, wall_s: float, executor: str) -> dict:
     cands = []
     for i, c in enumerate(out.candidates):
-        cands.append({"index": i, "seed": c.seed, "chosen": bool(c.chosen), "search_scores": _clean(c.search_scores),
-                      "metrics": _clean(c.metrics), "info": _clean(c.info),
+        cands.append({"index": i, "seed": c.seed, "chosen": bool(c.chosen), "search_scores": jsonable(c.search_scores),
+                      "metrics": jsonable(c.metrics), "info": jsonable(c.info),
                       "audio_path": candidate_paths[i] if candidate_paths else None})
     it = job.item
-    return _clean({
+    return jsonable({
         "utt_id": it.utt_id, "config_name": job.config_name, "seed": int(job.seed),
         "dataset": job.dataset.name, "model": {"name": job.model.name, "path": job.model.path, "codec": job.model.codec},
         "strategy": job.strategy.name, "strategy_kind": job.strategy.strategy,

@@ -9,9 +9,10 @@ target emotion or not) of each dataset is enough: can_judge looks at what a requ
 from __future__ import annotations
 
 from ..errors import ConfigError
-from ..preflight import check_available, check_can_judge, check_strategy, verify_context
+from ..preflight import check_available, check_can_judge, check_strategy
+from ..verify_context import verify_context
 from .config import SweepConfig
-from .items import StudyItem
+from .items import StudyItem, prompt_audio
 
 
 def request_kinds(items: list[StudyItem]) -> list[StudyItem]:
@@ -24,13 +25,8 @@ def request_kinds(items: list[StudyItem]) -> list[StudyItem]:
 
 
 def item_context(item: StudyItem):
-    from ..audio import CODEC_SAMPLE_RATE, load_audio
-
-    reference = None
-    if item.prompt_wav and item.task != "tts":
-        reference = load_audio(item.prompt_wav)
-        if item.prompt_seconds:
-            reference = reference[: int(round(item.prompt_seconds * CODEC_SAMPLE_RATE))]
+    """What the search's verifiers see for this item (the executor sends no prompt for a tts item)."""
+    reference = prompt_audio(item) if item.task != "tts" else None
     return verify_context(item.text, reference, item.language, item.target_emotion, key=item.utt_id)
 
 

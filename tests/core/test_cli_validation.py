@@ -163,7 +163,7 @@ def test_sweep_refuses_before_writing_anything(tmp_path, capsys, model_loads, st
     assert elapsed < LIMIT_S, elapsed
 
 
-# -- error mapping: only the project's own errors are user errors -------------------------------------------------------
+# -- error mapping: only the project's own errors are user errors -----------------------------------------------------
 
 @pytest.mark.parametrize("exc", [KeyError("internal"), ValueError("internal"), RuntimeError("internal")])
 def test_a_bug_is_not_reported_as_a_user_error(monkeypatch, exc):
@@ -194,6 +194,7 @@ def test_a_bug_in_a_sweep_is_not_reported_as_a_user_error(monkeypatch, tmp_path)
     (["report", "{tmp}/no_results", "--out", "{tmp}/r"], "does not exist"),
     (["sweep", "{cfg}", "--out", "{tmp}/o", "--shard", "5/2"], "shard"),
     (["sweep", "{cfg}", "--out", "{tmp}/o", "--executor", "nope"], "executor 'nope'"),
+    (["sweep", "{cfg}", "--out", "{tmp}/o", "--workers", "2"], "--workers needs --ray"),
 ])
 def test_user_mistakes_in_study_commands_are_one_line(tmp_path, capsys, argv, expect):
     cfg = _sweep_config(tmp_path, [{"name": "s", "strategy": "sampling"}])

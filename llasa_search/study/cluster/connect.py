@@ -13,13 +13,15 @@ import math
 import os
 import socket
 
+from ...errors import LlasaSearchError
+
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = 'pip install "llasa-search[ray]"  (or: pip install "ray>=2.60")'
 PROBE_TIMEOUT_S = 3.0
 
 
-class ClusterError(RuntimeError):
+class ClusterError(LlasaSearchError, RuntimeError):
     """The Ray cluster cannot be used as asked (not installed, unreachable, no worker fits, all workers lost)."""
 
 

@@ -14,6 +14,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from ...errors import ConfigError
 from .connect import ClusterError, connect, import_ray, no_fit_message, preflight, worker_shape
 from .queue import QueuedBatch, WorkQueue
 from .worker import SweepWorker
@@ -46,7 +47,7 @@ def execution_for(config, executor, executor_name: str, ray_address: str | None 
         over.update(backend="ray", address=ray_address)
     if workers is not None:
         if over["backend"] != "ray":
-            raise ValueError("--workers needs --ray ADDRESS (or execution.backend: ray in the config)")
+            raise ConfigError("--workers needs --ray ADDRESS (or execution.backend: ray in the config)")
         over["workers"] = workers
     spec = parse_execution(over, "--ray/--workers" if (ray_address or workers is not None) else "execution")
     if spec.backend != "ray":

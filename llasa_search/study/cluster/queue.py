@@ -13,16 +13,16 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from ...prompts import CHARS_PER_SECOND, SPEECH_TOKENS_PER_SECOND
+
 TREE_OVERHEAD = 1.5
-CHARS_PER_SECOND = 14.0
-TOKENS_PER_SECOND = 50.0
 
 
 def job_cost(job) -> float:
     chars = max(10, len(job.item.text or ""))
     kind, unit, budget = job.strategy.strategy, job.strategy.budget_unit, float(job.budget)
     if unit != "candidates":
-        return budget * CHARS_PER_SECOND / TOKENS_PER_SECOND
+        return budget * CHARS_PER_SECOND / SPEECH_TOKENS_PER_SECOND
     if kind == "sampling":
         return chars
     if kind in ("beam", "dvts", "staged"):

@@ -40,6 +40,7 @@ from typing import Sequence
 import numpy as np
 
 from ..config import ConfigError, ModelSpec, StrategySpec, SweepConfig
+from ..items import prompt_audio
 from ..jobs import Job
 from ..records import CandidateOutput, JobOutput
 from .local_verifiers import make_verifier
@@ -174,17 +175,6 @@ class SearchExecutor:
         return eng
 
     # -- requests ----------------------------------------------------------------------------------------
-    @staticmethod
-    def prompt_audio(item) -> np.ndarray | None:
-        if not item.prompt_wav:
-            return None
-        from llasa_search.audio import CODEC_SAMPLE_RATE, load_audio
-
-        x = load_audio(item.prompt_wav)
-        if item.prompt_seconds:
-            x = x[: int(round(item.prompt_seconds * CODEC_SAMPLE_RATE))]
-        return np.asarray(x, dtype=np.float32)
-
     def request(self, item, prompt: np.ndarray | None):
         from llasa_search.engine import SynthesisRequest
 
@@ -204,7 +194,7 @@ class SearchExecutor:
         keys = [(mkey, json.dumps(it.to_dict(), sort_keys=True, default=str)) for it in items]
         todo = [i for i, k in enumerate(keys) if k not in self._prepared]
         if todo:
-            prompts = {i: self.prompt_audio(items[i]) for i in todo}
+            prompts = {i: prompt_audio(items[i]) for i in todo}
             fresh = engine.prepare([self.request(items[i], prompts[i]) for i in todo])
             for i, p in zip(todo, fresh):
                 self._prepared[keys[i]] = (prompts[i], p)
@@ -265,7 +255,7 @@ class SearchExecutor:
                 for job, prep, prompt, res in zip(jobs, prepared, prompts, results)]
 
     def finish(self, job: Job, engine, prep, prompt, res, plan: PlannedSearch, prepare_s: float) -> JobOutput:
-        from verifiers.base import VerifyContext
+        from llasa_search.verify_context import verify_context
 
         t_eval = time.perf_counter()
         item = job.item
@@ -288,8 +278,7 @@ class SearchExecutor:
             audios.update({i: np.asarray(a, dtype=np.float32) for i, a in zip(others, dec)})
             decode_s = time.perf_counter() - t
         order = [chosen_i] + sorted(i for i in audios if i != chosen_i)
-        ctx = VerifyContext(text=item.text, language=item.language, reference_audio=prompt,
-                            reference_sample_rate=16000, target_emotion=item.target_emotion, key=item.utt_id)
+        ctx = verify_context(item.text, prompt, item.language, item.target_emotion, key=item.utt_id)
         waves = [full(audios[i]) for i in order]
         ev_calls: dict[str, int] = {}
         ev_time: dict[str, float] = {}

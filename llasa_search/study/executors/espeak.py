@@ -17,26 +17,13 @@ from typing import Sequence
 import numpy as np
 
 from ...errors import ConfigError
+from ...prompts import SPEECH_TOKENS_PER_SECOND
+from ..items import prompt_audio
 from ..jobs import Job
 from ..records import CandidateOutput, JobOutput
 from .local_verifiers import make_verifier
 
-TOKENS_PER_SECOND = 50
 DEFAULT_VOICES = ("en-us", "en-us+f3", "en-gb+m3", "en-us+m7", "en-us+f2")
-
-
-def _load_prompt(item) -> tuple[np.ndarray | None, int]:
-    if not item.prompt_wav:
-        return None, 16000
-    import soundfile as sf
-
-    from verifiers.audio import prepare
-
-    x, sr = sf.read(item.prompt_wav, dtype="float32", always_2d=False)
-    x = prepare(x, sr, 16000)
-    if item.prompt_seconds:
-        x = x[: int(item.prompt_seconds * 16000)]
-    return x, 16000
 
 
 class EspeakExecutor:
@@ -75,7 +62,7 @@ class EspeakExecutor:
         return out
 
     def run_one(self, job: Job) -> JobOutput:
-        from verifiers.base import VerifyContext
+        from llasa_search.verify_context import verify_context
         from verifiers.synth import synthesize_espeak
 
         kind = job.strategy.strategy
@@ -86,10 +73,8 @@ class EspeakExecutor:
             raise ConfigError(f"the espeak executor counts budgets in candidates, not {job.strategy.budget_unit}")
         n = 1 if kind == "sampling" else int(job.budget)
         t_start = time.perf_counter()
-        ref, ref_sr = _load_prompt(job.item)
-        ctx = VerifyContext(text=job.item.text, language=job.item.language, reference_audio=ref,
-                            reference_sample_rate=ref_sr, target_emotion=job.item.target_emotion,
-                            key=job.item.utt_id)
+        ctx = verify_context(job.item.text, prompt_audio(job.item), job.item.language, job.item.target_emotion,
+                             key=job.item.utt_id)
         t = time.perf_counter()
         params = [self.candidate_params(job, c) for c in range(n)]
         waves = [synthesize_espeak(job.item.text, **p)[0] for p in params]
@@ -116,7 +101,7 @@ class EspeakExecutor:
                 seed=int(job.seed), chosen=c == best, audio=waves[c], info=params[c],
                 search_scores={v: search[v][c].score for v in job.strategy.verifiers},
                 metrics=ev_by_cand.get(c, {})))
-        gen = sum(int(round(w.size / 16000 * TOKENS_PER_SECOND)) for w in waves)
+        gen = sum(int(round(w.size / 16000 * SPEECH_TOKENS_PER_SECOND)) for w in waves)
         ledger = {"prefilled_tokens": 0, "forwarded_tokens": 0, "generated_tokens": gen, "candidates": n,
                   "codec_calls": 0, "codec_audio_s": 0.0, "verifier_calls": calls, "verifier_audio_s": audio_s,
                   "time_s": {"synth": synth_s, "verifiers": vtimes, "total": time.perf_counter() - t_start}}
