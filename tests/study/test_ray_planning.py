@@ -50,6 +50,8 @@ def test_cost_model_orders_by_strategy_budget_and_text_length():
         < job_cost(_job("beam", 4, text)) < job_cost(_job("beam", 4, text * 2))
     assert job_cost(_job("best_of_n", 1000, text, "generated_tokens")) == \
         job_cost(_job("best_of_n", 1000, text * 3, "generated_tokens"))   # a token budget bounds the work
+    assert job_cost(_job("beam", 1000, text, "generated_tokens")) < job_cost(_job("beam", 26e12, text, "flops")) \
+        < job_cost(_job("beam", 100_000, text, "generated_tokens"))       # 26e12 FLOPs ~ 10,000 nominal 1B tokens
 
 
 def test_queue_hands_out_largest_first_retries_first_and_elsewhere():

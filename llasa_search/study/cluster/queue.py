@@ -6,6 +6,8 @@ Cost model (relative units; only the order matters): cost = text characters x ca
   beam / dvts / staged        budget x TREE_OVERHEAD: every step forwards `budget` children and PRM-scores them
   token budgets               budget tokens / (50 tokens/s x characters / 14 per second of speech): the budget, not
                               the text, bounds the work
+  FLOPs budgets               as tokens, at FLOPS_PER_TOKEN (2 x 1.3e9: a Llasa-1B forward per token; nominal, it
+                              only has to rank jobs)
 Audio length (so tokens, decoding and verifier time) grows with the text's length: ~14 characters per second.
 """
 from __future__ import annotations
@@ -16,11 +18,14 @@ from dataclasses import dataclass, field
 from ...prompts import CHARS_PER_SECOND, SPEECH_TOKENS_PER_SECOND
 
 TREE_OVERHEAD = 1.5
+FLOPS_PER_TOKEN = 2 * 1.3e9
 
 
 def job_cost(job) -> float:
     chars = max(10, len(job.item.text or ""))
     kind, unit, budget = job.strategy.strategy, job.strategy.budget_unit, float(job.budget)
+    if unit == "flops":
+        budget /= FLOPS_PER_TOKEN
     if unit != "candidates":
         return budget * CHARS_PER_SECOND / SPEECH_TOKENS_PER_SECOND
     if kind == "sampling":
