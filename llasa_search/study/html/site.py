@@ -218,9 +218,10 @@ def write_site(results_dir, out_dir, records: list[dict], long, figures: list[Pa
         utts = (f"<h2>Utterances ({len(entries)})</h2>" + (f"<p>Pages: {links}</p>" if len(pages) > 1 else "")
                 + table(["dataset", "utterance", "text", "runs", "failed evaluations"], rows))
         if k == 0:
-            figs = "".join(f'<figure><img src="{esc(p.relative_to(out).as_posix())}" alt="{esc(p.stem)}" loading="lazy">'
-                           f'<figcaption class="muted">{esc(p.relative_to(out).as_posix())}</figcaption></figure>'
-                           for p in figures)
+            figs = "".join(f'<figure><a href="{esc(p.relative_to(out).as_posix())}"><img src="'
+                           f'{esc(p.relative_to(out).as_posix())}" alt="{esc(p.stem)}" loading="lazy"></a>'
+                           f'<figcaption class="muted">{esc(p.relative_to(out).as_posix())} (click: full size)'
+                           f'</figcaption></figure>' for p in figures)
             body = "\n".join(["".join(f"<p>{esc(s)}</p>" for s in summary), "<h2>Results</h2>", result_table(long),
                               "<p class=\"muted\">Cells: mean [95% bootstrap CI over utterances]; click a header to "
                               "sort. The same numbers are in table.csv / table.md.</p>",
