@@ -181,7 +181,21 @@ def budget_left(ctx, config: StrategyConfig, request_id) -> float:
     """What the utterance may still spend, in the config's budget unit (inf without a budget)."""
     if config.budget_tokens is None:
         return math.inf
-    return config.budget_tokens - getattr(ctx.request_ledgers[request_id], config.budget_unit)
+    led = ctx.request_ledgers[request_id]
+    spent = getattr(led, config.budget_unit)
+    if config.budget_unit == "flops":
+        spent += pending_outcome_flops(ctx, led)
+    return config.budget_tokens - spent
+
+
+def pending_outcome_flops(ctx, led) -> float:
+    """FLOPs an utterance has committed but not yet been charged: decoding and scoring the tokens it generated, as
+    far as its codec and verifier charges do not cover them yet (best_of_n decodes and scores only at the end)."""
+    per_token = getattr(ctx, "outcome_flops_per_token", None)
+    if per_token is None:
+        return 0.0
+    charged = led.flops - led.component_flops.get("lm", 0.0)
+    return max(0.0, led.generated_tokens * per_token() - charged)
 
 
 def budget_left_tokens(ctx, config: StrategyConfig, request_id) -> float:

@@ -73,6 +73,13 @@ class SearchContext:
                                  codec.calls - calls, codec.wall - wall, self.codec_cost().decode_flops)
         return audio
 
+    def outcome_flops_per_token(self) -> float:
+        """FLOPs to decode one generated token once and score its audio once with every verifier of this search
+        (what a candidate still costs after its tokens are generated; the codec's attention term left out)."""
+        per_second = sum(self._verifier_flops.get(n) if n in self._verifier_flops else
+                         verifier_flops_per_second(v) for n, v in self.verifiers.items())
+        return (self.codec_cost().decode_flops(1.0) + per_second) * self.engine.codec.hop_length / self.sample_rate
+
     def codec_cost(self) -> CodecCost:
         if self._codec_cost is None:
             codec = self.engine.codec

@@ -98,7 +98,8 @@ def test_flops_budgets_in_a_sweep(tmp_path_factory):
          "verifiers": ["test_slow_load"], "options": {"max_new_tokens": 20, "n": 2}}], batch_size=2)
     assert sorted({r["budget"]["value"] for r in recs}) == [200_000_000, 800_000_000]
     for r in recs:
-        assert r["ledger"]["flops"]["total"] >= r["budget"]["value"]
+        # spent up to the budget (decoding and scoring still owed count as spent: the END token is not decoded)
+        assert 0.9 * r["budget"]["value"] <= r["ledger"]["flops"]["total"] <= 1.5 * r["budget"]["value"]
         assert r["extra"]["strategy_options"]["budget_unit"] == "flops"
     cands = {r["budget"]["value"]: [] for r in recs}
     for r in recs:
