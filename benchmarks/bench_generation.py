@@ -4,7 +4,7 @@
   python benchmarks/bench_generation.py                 # tiny offline model, batch 1/8/32, beam-loop ratio
   python benchmarks/bench_generation.py --big           # also a 1B-shaped random Llama (fp32 CPU, bf16 CUDA)
 
-Backend: GenerationBackend.prefill + extend (KV packing, restricted head over [codes, END], counter-based
+Backend: TransformersBackend.prefill + extend (KV packing, restricted head over [codes, END], counter-based
 sampling). Raw: `model(input_ids, cache=DynamicCache())` + softmax + torch.multinomial over the full vocabulary,
 the loop a user would write by hand. Both decode the same number of tokens per row from the same prompt batch;
 prefill is not timed. Ratio = backend tokens/s / raw tokens/s (> 1: the backend is faster).
@@ -52,10 +52,10 @@ def raw_decode(model, prompt, batch, n_tokens, temperature=0.8, seed=0):
 
 @torch.inference_mode()
 def backend_decode(model, vocab, prompt, batch, n_tokens, temperature=0.8, seed=0):
-    from llasa_search.generation import GenerationBackend, SamplingConfig
+    from llasa_search.generation import TransformersBackend, SamplingConfig
 
     cfg = SamplingConfig(temperature=temperature, min_new_tokens=n_tokens)  # no early END: equal token counts
-    backend = GenerationBackend(model, vocab, cfg, max_length=len(prompt) + n_tokens + 1)
+    backend = TransformersBackend(model, vocab, cfg, max_length=len(prompt) + n_tokens + 1)
     states = backend.prefill([prompt] * batch, seeds=[seed + i for i in range(batch)])
     device = next(model.parameters()).device
     sync(device)
@@ -85,9 +85,9 @@ def compare(model, vocab, prompt, batch_sizes, n_tokens, repeats, label):
 
 def beam_ratio(model, vocab, prompts, steps=8, width=2, children=4, step_tokens=5):
     """Beam-style loop; tokens counted at the decoder's forward (hook) and by the ledger."""
-    from llasa_search.generation import GenerationBackend, SamplingConfig
+    from llasa_search.generation import TransformersBackend, SamplingConfig
 
-    backend = GenerationBackend(model, vocab, SamplingConfig())
+    backend = TransformersBackend(model, vocab, SamplingConfig())
     counted = [0]
 
     def hook(module, args, kwargs):

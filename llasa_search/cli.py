@@ -26,10 +26,14 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--dtype", default="auto", help="auto (bf16 on CUDA, fp32 on CPU), bf16, fp16, fp32")
     p.add_argument("--attn-implementation", default=None, help="sdpa, eager, flash_attention_2 ...")
-    p.add_argument("--temperature", type=float, default=0.8)
-    p.add_argument("--top-p", type=float, default=1.0)
-    p.add_argument("--top-k", type=int, default=0)
-    p.add_argument("--repetition-penalty", type=float, default=1.0)
+    # Sampling defaults (None) come from SamplingConfig, the one place holding the official recipe and its reason.
+    p.add_argument("--temperature", type=float, default=None, help="default 0.8 (official recipe)")
+    p.add_argument("--top-p", type=float, default=None, help="default 1.0 (official recipe)")
+    p.add_argument("--top-k", type=int, default=None, help="default 50 (official recipe: transformers' default)")
+    p.add_argument("--repetition-penalty", type=float, default=None, help="default 1.0 (off)")
+    p.add_argument("--deterministic", action="store_true", default=None,
+                   help="forward every sequence alone so its tokens cannot depend on its batch mates in bf16/fp16 "
+                        "(slower; exact in fp32 without it)")
     p.add_argument("--max-batch-rows", type=int, default=None,
                    help="at most this many sequences per LM forward (bounds GPU memory; results do not change)")
 
@@ -89,8 +93,9 @@ def load_engine(args):
     from .engine import LlasaEngine
     from .generation import SamplingConfig
 
-    sampling = SamplingConfig(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
-                              repetition_penalty=args.repetition_penalty)
+    given = {k: getattr(args, k) for k in ("temperature", "top_p", "top_k", "repetition_penalty",
+                                               "deterministic")}
+    sampling = SamplingConfig(**{k: v for k, v in given.items() if v is not None})
     return LlasaEngine.load(args.model, codec, device=args.device, dtype=args.dtype,
                             attn_implementation=args.attn_implementation, sampling=sampling,
                             max_batch_rows=args.max_batch_rows)

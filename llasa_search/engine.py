@@ -5,6 +5,8 @@ token ids and backend states only, and come back here to decode speech codes to 
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,14 +17,14 @@ import numpy as np
 from .audio import CODEC_SAMPLE_RATE, load_audio, prepare_audio
 from .codec import DEFAULT_CODEC, SpeechCodec
 from .decode_window import DecodeWindow, decode_inputs
-from .generation import CostLedger, GenerationBackend, SamplingConfig
+from .generation import CostLedger, GenerationBackend, SamplingConfig, TransformersBackend
 from .model import DEFAULT_MODEL, TINY_ALIAS, LlasaLM
 from .prompts import LlasaPrompt, build_prompt_ids, make_prompt
 
 
 def tiny_models_dir() -> Path:
     home = Path(os.environ.get("LLASA_SEARCH_HOME", Path.home() / ".cache" / "llasa-search"))
-    return home / "tiny-v2"
+    return home / "tiny-v3"  # v3: END boost retuned for the official top_k=50
 
 
 def ensure_tiny_models() -> dict:
@@ -58,6 +60,26 @@ class SynthesisRequest:
     target_emotion: str | None = None
     request_id: str | None = None
     reference_audio: np.ndarray | None = None  # audio verifiers compare against (defaults to the prompt audio)
+
+
+def default_request_ids(requests: Sequence[SynthesisRequest]) -> list[str]:
+    """Each request's id: its own `request_id`, else one derived from its content (text, prompt, emotion...), not
+    its position, because ids feed the seeds: reordering a batch must not change an utterance. Identical requests
+    are numbered in order (#2, #3...): they are interchangeable, so the set of results does not change either."""
+    ids, seen = [], {}
+    for req in requests:
+        if req.request_id is not None:
+            ids.append(req.request_id)
+            continue
+        audio = req.prompt_audio
+        content = {"text": req.text, "prompt_text": req.prompt_text, "prompt_wav": req.prompt_wav,
+                   "prompt_audio": None if audio is None else hashlib.sha1(np.ascontiguousarray(audio)).hexdigest(),
+                   "rate": req.prompt_sample_rate, "continuation": req.continuation, "language": req.language,
+                   "emotion": req.target_emotion}
+        rid = "r" + hashlib.sha1(json.dumps(content, sort_keys=True).encode()).hexdigest()[:10]
+        seen[rid] = seen.get(rid, 0) + 1
+        ids.append(rid if seen[rid] == 1 else f"{rid}#{seen[rid]}")
+    return ids
 
 
 @dataclass
@@ -108,12 +130,13 @@ class LlasaEngine:
         return self.lm.max_length
 
     def new_backend(self, ledger: CostLedger | None = None, sampling: SamplingConfig | None = None) -> GenerationBackend:
-        return GenerationBackend(self.lm.model, self.lm.vocab, sampling or self.sampling, ledger, self.max_length,
+        """The one place that chooses a backend implementation; everything above sees the protocol."""
+        return TransformersBackend(self.lm.model, self.lm.vocab, sampling or self.sampling, ledger, self.max_length,
                                  max_batch_rows=self.max_batch_rows)
 
     def prepare(self, requests: Sequence[SynthesisRequest]) -> list[PreparedRequest]:
         prepared = []
-        for i, req in enumerate(requests):
+        for i, (req, rid) in enumerate(zip(requests, default_request_ids(requests))):
             audio = None
             if req.prompt_wav is not None and req.prompt_audio is not None:
                 raise ValueError(f"request {req.request_id or i}: give prompt_wav or prompt_audio, not both")
@@ -124,7 +147,6 @@ class LlasaEngine:
             codes = self.codec.encode(audio, check=False) if audio is not None else []
             prompt = make_prompt(req.text, req.prompt_text, codes, continuation=req.continuation)
             ids = build_prompt_ids(self.lm.tokenizer, self.lm.vocab, prompt, self.max_length)
-            rid = req.request_id if req.request_id is not None else f"req{i}"
             prepared.append(PreparedRequest(i, rid, req, prompt, ids, audio))
         return prepared
 

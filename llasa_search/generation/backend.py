@@ -1,27 +1,32 @@
-"""The generation backend search strategies drive: prefill, fork, extend, release, regenerate.
+"""The transformers generation backend: prefill, fork, extend, compact, release, regenerate (see protocol.py).
 
 Invariant for an unfinished state: its KV covers every id in `ids` and `next_logits` holds the logits for
 the next position. So prefill forwards each prompt token once, extend samples from the stored logits before
 forwarding the sampled token, and a fork copies nothing: every token goes through the LM exactly once
-(END is never forwarded). Only speech tokens and SPEECH_GENERATION_END can be sampled.
+(END is never forwarded; rows that finish inside an extend are masked, and those positions are counted apart as
+`masked_tokens`). Only speech tokens and SPEECH_GENERATION_END can be sampled.
 """
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from typing import Sequence
 
 import torch
 
 from ..vocab import SpeechVocab
-from .kv import empty_cache, pack, unpack_row
 from ..compute import LMCost
+from .decode import DecodeLoop
+from .kv import KVRef, cache_over, new_buffer, tight_copies
 from .ledger import CostLedger
 from .rng import derive_seed
-from .sampling import SamplingConfig, process_logits, sample
+from .sampling import SamplingConfig
 from .state import GenState, Segment
 
 
-class GenerationBackend:
+class TransformersBackend:
+    """Implements `GenerationBackend` over a transformers causal LM (LlamaForCausalLM)."""
+
     def __init__(self, model, vocab: SpeechVocab, sampling: SamplingConfig | None = None,
                  ledger: CostLedger | None = None, max_length: int = 2048, request_ledgers: dict | None = None,
                  max_batch_rows: int | None = None):
@@ -37,6 +42,9 @@ class GenerationBackend:
             self.ledger.requests = request_ledgers
         self.request_ledgers = self.ledger.requests
         self.max_length = max_length
+        # Which states shared each LM batch (extend micro-batch): [[(request_id, uid), ...], ...]; a state's
+        # `batches` indexes into it, so a result made without deterministic mode can be reproduced exactly.
+        self.batch_log: list[list[tuple]] = []
         param = next(model.parameters())
         self.device, self.dtype = param.device, param.dtype
         self._uids = itertools.count()
@@ -47,28 +55,40 @@ class GenerationBackend:
         end = vocab.speech_generation_end
         # Only [codes..., END] can be sampled, so only those rows of the head are computed.
         self._head = torch.cat([head.weight[first:first + k], head.weight[end:end + 1]]).detach()
-        self._index_to_id = torch.cat([torch.arange(first, first + k), torch.tensor([end])]).tolist()
+        self.index_to_id = torch.cat([torch.arange(first, first + k), torch.tensor([end])]).to(self.device)
+        self._index_to_id = self.index_to_id.tolist()
         self.lm_cost = LMCost.from_config(model.config, head_rows=self._head.shape[0])  # FLOPs per forward
         self._sync = torch.cuda.synchronize if self.device.type == "cuda" else None
 
     # -- LM calls --------------------------------------------------------------------------------------
-    def _forward(self, input_ids, cache, row_requests, attention_mask=None, position_ids=None) -> torch.Tensor:
+    def forward_rows(self, input_ids, cache, attention_mask=None, position_ids=None) -> torch.Tensor:
         """Run the decoder; return restricted float32 logits for the last position of each row."""
         out = self.model.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                                cache=cache, use_cache=True)
-        self.ledger.forwarded_tokens += input_ids.numel()
-        self.ledger.lm_calls += 1
-        for rid in set(row_requests):
-            self.request_ledgers[rid].lm_calls += 1
-        for rid in row_requests:
-            self.request_ledgers[rid].forwarded_tokens += input_ids.shape[1]
-        starts = position_ids[:, 0].tolist() if position_ids is not None else [0] * input_ids.shape[0]
-        flops = [self.lm_cost.forward_flops(start, input_ids.shape[1]) for start in starts]
-        self.ledger.add_flops("lm", sum(flops))
-        for rid, f in zip(row_requests, flops):
-            self.request_ledgers[rid].add_flops("lm", f)
         last = out.last_hidden_state[:, -1]
         return torch.nn.functional.linear(last, self._head).float()
+
+    def _decode_flops(self, start: int, n: int) -> float:
+        """n one-token forwards after `start` cached positions."""
+        return sum(self.lm_cost.forward_flops(start + i, 1) for i in range(n))
+
+    def seen_mask(self, states: list[GenState]) -> torch.Tensor:
+        """(B, V) bool: which of [codes..., END] each state has already produced (for the repetition penalty)."""
+        seen = torch.zeros(len(states), self.vocab.codebook_size + 1, dtype=torch.bool, device=self.device)
+        for row, s in enumerate(states):
+            codes = self.vocab.ids_to_codes(s.ids)
+            if codes:
+                seen[row, torch.tensor(codes, device=self.device)] = True
+        return seen
+
+    def batch_mates(self, state: GenState) -> list[list[int]]:
+        """For each LM batch that extended this state (or an ancestor): the uids that shared it."""
+        return [[uid for _, uid in self.batch_log[b]] for b in state.batches]
+
+    def _record_batch(self, rows: list[GenState]) -> None:
+        self.batch_log.append([(s.request_id, s.uid) for s in rows])
+        for s in rows:
+            s.batches.append(len(self.batch_log) - 1)
 
     def _new_state(self, **kw) -> GenState:
         return GenState(uid=next(self._uids), **kw)
@@ -99,12 +119,15 @@ class GenerationBackend:
         with self.ledger.timer("lm", self._sync):
             for length, all_keys in by_len.items():
                 for keys in self._micro_batches(all_keys):
-                    cache = empty_cache(self.model, len(keys), length, self.dtype, self.device)
+                    buf = new_buffer(self.model, len(keys), length, self.dtype, self.device)
                     ids = torch.tensor(keys, dtype=torch.long, device=self.device)
-                    logits = self._forward(ids, cache, [])
+                    logits = self.forward_rows(ids, cache_over(buf, 0))
                     self.ledger.prefilled_tokens += ids.numel()
+                    self.ledger.forwarded_tokens += ids.numel()
+                    self.ledger.lm_calls += 1
+                    self.ledger.add_flops("lm", len(keys) * self.lm_cost.forward_flops(0, length))
                     for row, key in enumerate(keys):
-                        unique[key] = (unpack_row(cache, row, 0), logits[row])
+                        unique[key] = (KVRef(buf, row, 0, length), logits[row])
         # Each utterance is charged its whole prompt, also when an identical prompt was computed once for several:
         # per-utterance costs must not depend on which other utterances share the batch (the batch ledger above
         # holds what was really computed).
@@ -135,7 +158,8 @@ class GenerationBackend:
             raise ValueError("give one seed per child")
         return [self._new_state(request_id=state.request_id, prompt_len=state.prompt_len, ids=list(state.ids),
                                 seed=int(s) & 0xFFFFFFFF, max_length=state.max_length, parent_uid=state.uid,
-                                segments=list(state.segments), kv=state.kv, next_logits=state.next_logits)
+                                segments=list(state.segments), batches=list(state.batches), kv=state.kv,
+                                next_logits=state.next_logits)
                 for s in seeds]
 
     @torch.inference_mode()
@@ -152,86 +176,71 @@ class GenerationBackend:
         if len({id(s) for s in active}) != len(active):
             raise ValueError("the same state was passed twice to extend; fork it to get independent children")
         with self.ledger.timer("lm", self._sync):
-            for rows in self._micro_batches(active):
+            for rows in self._micro_batches(active, cfg):
                 self._extend(rows, max_new_tokens, cfg)
         return list(states)
 
-    def _micro_batches(self, items: list) -> list[list]:
-        step = self.max_batch_rows or len(items) or 1
+    def _micro_batches(self, items: list, cfg: SamplingConfig | None = None) -> list[list]:
+        # Deterministic mode forwards every row alone, unpadded: its numerics cannot depend on batch mates.
+        step = 1 if (cfg or self.sampling).deterministic else (self.max_batch_rows or len(items) or 1)
         return [items[i:i + step] for i in range(0, len(items), step)]
 
     def _extend(self, active: list[GenState], n: int, cfg: SamplingConfig) -> None:
-        dev, vsize = self.device, self.vocab.codebook_size + 1
-        lengths = [s.length for s in active]
-        cache, lmax = pack(self.model, [s.kv for s in active], lengths, n, self.dtype, dev)
-        attn = torch.zeros(len(active), lmax + n, dtype=torch.long, device=dev)
-        for row, length in enumerate(lengths):
-            attn[row, lmax - length:lmax] = 1
-        logits = torch.stack([s.next_logits for s in active]).to(dev)
-        seeds = torch.tensor([s.seed for s in active], dtype=torch.int64, device=dev)
-        pos = torch.tensor(lengths, dtype=torch.int64, device=dev)
-        seen = self._seen_mask(active, vsize) if cfg.repetition_penalty != 1.0 else None
-        rows = list(active)          # state in each batch row
-        starts = [lmax - L for L in lengths]  # first cache column of each row
-        end_index = vsize - 1
-        for t in range(n):
-            end_blocked = None
-            if cfg.min_new_tokens:
-                end_blocked = torch.tensor([s.num_generated < cfg.min_new_tokens for s in rows], device=dev)
-            picked = sample(process_logits(logits, cfg, seen, end_blocked), seeds, pos, cfg.sampler)
-            self.ledger.generated_tokens += len(rows)
-            for s in rows:
-                self.request_ledgers[s.request_id].generated_tokens += 1
-            keep = []
-            for row, (state, r) in enumerate(zip(rows, picked.tolist())):
-                state.record_sampled(state.seed, state.length)
-                state.ids.append(self._index_to_id[r])
-                if r == end_index:
-                    state.finished, state.finish_reason = True, "end"
-                elif state.length >= state.max_length:
-                    state.finished, state.finish_reason = True, "max_length"
-                if state.finished:
-                    state.kv = state.next_logits = None
-                else:
-                    keep.append(row)
-            if len(keep) < len(rows):  # drop finished rows so no position is forwarded for them
-                if not keep:
-                    return
-                idx = torch.tensor(keep, device=dev)
-                for layer in cache.layers:
-                    layer.batch_select_indices(idx)
-                attn, seeds, pos, picked = attn[idx], seeds[idx], pos[idx], picked[idx]
-                seen = seen[idx] if seen is not None else None
-                rows = [rows[i] for i in keep]
-                starts = [starts[i] for i in keep]
-            if seen is not None:
-                seen.scatter_(1, picked[:, None], True)
-            column = lmax + t
-            attn[:, column] = 1
-            token_ids = torch.tensor([[s.ids[-1]] for s in rows], dtype=torch.long, device=dev)
-            logits = self._forward(token_ids, cache, [s.request_id for s in rows], attn[:, :column + 1], pos[:, None])
-            pos = pos + 1
-        for row, state in enumerate(rows):
-            state.kv = unpack_row(cache, row, starts[row])
-            state.next_logits = logits[row]
+        """One decode loop on the device for up to n tokens: no host sync until it ends. Rows that finish
+        (END or max_length) mid-loop are masked, not dropped, so shapes stay fixed; the next extend packs only
+        unfinished states (compaction at step boundaries). The masked positions are counted as `masked_tokens`."""
+        n = min(n, max(s.max_length - s.length for s in active))
+        self._record_batch(active)
+        loop = DecodeLoop(self, active, n, cfg)
+        tokens, counts, logits = loop.run()
+        host = torch.cat([counts[:, None], tokens], 1).tolist()  # the one device -> host transfer
+        self._finish_rows(active, host, loop, logits)
 
-    def _seen_mask(self, states: list[GenState], vsize: int) -> torch.Tensor:
-        seen = torch.zeros(len(states), vsize, dtype=torch.bool, device=self.device)
-        for row, s in enumerate(states):
-            codes = self.vocab.ids_to_codes(s.ids)
-            if codes:
-                seen[row, torch.tensor(codes, device=self.device)] = True
-        return seen
+    def _finish_rows(self, active: list[GenState], host: list[list[int]], loop: "DecodeLoop", logits) -> None:
+        end_id = self.vocab.speech_generation_end
+        calls: dict = defaultdict(int)
+        for row, (state, line) in enumerate(zip(active, host)):
+            k, toks = line[0], line[1:1 + line[0]]
+            length = state.length
+            state.record_span(state.seed, length, length + k)
+            state.ids.extend(self._index_to_id[t] for t in toks)
+            if state.ids[-1] == end_id:
+                state.finished, state.finish_reason = True, "end"
+            elif state.length >= state.max_length:
+                state.finished, state.finish_reason = True, "max_length"
+            useful = k - 1 if state.finished else k  # the last token of a finished state is never forwarded
+            masked = loop.steps - useful
+            useful_flops = self._decode_flops(length, useful)
+            led = self.request_ledgers[state.request_id]
+            led.add_flops("lm", useful_flops)  # the utterance pays its own tokens; masked waste is the batch's
+            self.ledger.add_flops("lm", useful_flops + self._decode_flops(length + useful, masked))
+            led.generated_tokens += k
+            led.forwarded_tokens += useful
+            led.masked_tokens += masked
+            calls[state.request_id] = max(calls[state.request_id], useful)
+            self.ledger.generated_tokens += k
+            self.ledger.forwarded_tokens += useful
+            self.ledger.masked_tokens += masked
+            if state.finished:
+                state.kv = state.next_logits = None
+            else:
+                state.kv = KVRef(loop.buf, row, loop.lmax - length, loop.lmax + k)
+                state.next_logits = logits[row]
+        self.ledger.lm_calls += loop.steps
+        for rid, c in calls.items():  # forwards in which the request had a live row
+            self.request_ledgers[rid].lm_calls += c
 
     def compact(self, states: Sequence[GenState]) -> None:
         """Give kept states their own tight KV copies, so the packed batch buffer their views point into (which
-        also holds every pruned sibling) is freed now rather than after the next step. Costs one copy of the
-        kept states' caches; saves up to half the peak KV memory of a wide beam."""
-        for s in states:
-            if s.kv is not None:
-                s.kv = tuple((k.clone(), v.clone()) for k, v in s.kv)
-                if s.next_logits is not None:
-                    s.next_logits = s.next_logits.clone()
+        also holds every pruned sibling) is freed now rather than after the next step. Costs one gather per source
+        buffer; saves up to half the peak KV memory of a wide beam."""
+        live = [s for s in states if s.kv is not None]
+        if not live:
+            return
+        for s, ref in zip(live, tight_copies([s.kv for s in live])):
+            s.kv = ref
+            if s.next_logits is not None:
+                s.next_logits = s.next_logits.clone()
 
     def release(self, states: Sequence[GenState]) -> None:
         """Drop the caches of states a strategy no longer needs (memory is freed when no sibling holds it)."""

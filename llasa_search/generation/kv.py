@@ -1,22 +1,43 @@
-"""KV storage for search: each state keeps per-layer (1, H, L, D) key/value views; a batch of states is
-packed into preallocated, left-padded buffers for decoding, and unpacked back into views afterwards.
+"""KV storage for search. A batch's keys and values for all layers live in one tensor
+(layers, 2, B, H, capacity, D), left-padded; a state holds a `KVRef`: its row and filled columns in such a buffer.
 
-Children of a fork hold the same tensors as their parent (no copy). Packing never writes into a state's
-tensors, so siblings stay valid whatever happens to each other. Decoding writes new tokens into
-preallocated columns in place, instead of concatenating the whole cache at every token.
+Children of a fork hold the same ref as their parent (no copy). Packing states for a decode step copies them into
+a new buffer with one gather per source buffer (not one copy per row and layer): rows that came out of the same
+buffer share its right edge, so they move by the same column shift. Packing never writes into a source buffer, so
+siblings stay valid whatever happens to each other. Decoding writes new tokens into preallocated columns in place.
+
+Columns left of a row's own data hold finite filler (zeros, or a batch mate's data) and are masked by attention.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
 from transformers.cache_utils import Cache, DynamicLayer
 
-StateKV = tuple  # tuple over layers of (keys, values), each (1, H, L, D)
+
+@dataclass(frozen=True, eq=False)
+class KVRef:
+    """Row `row` of `buf`, columns [start, end): the keys/values of one state's whole sequence."""
+
+    buf: torch.Tensor  # (layers, 2, B, H, capacity, D)
+    row: int
+    start: int
+    end: int
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def layers(self) -> tuple:
+        """Per-layer (keys, values) views, each (1, H, length, D): for tests and debugging."""
+        part = self.buf[:, :, self.row:self.row + 1, :, self.start:self.end]
+        return tuple((part[i, 0], part[i, 1]) for i in range(part.shape[0]))
 
 
 class SlotLayer(DynamicLayer):
-    """A cache layer over a preallocated (B, H, capacity, D) buffer; `length` columns are filled."""
+    """A cache layer over preallocated (B, H, capacity, D) buffers; `length` columns are filled."""
 
     def __init__(self, keys: torch.Tensor, values: torch.Tensor, length: int):
         super().__init__()
@@ -43,11 +64,6 @@ class SlotLayer(DynamicLayer):
     def get_seq_length(self) -> int:
         return self.length
 
-    def batch_select_indices(self, indices: torch.Tensor) -> None:
-        self.buf_k = self.buf_k.index_select(0, indices)
-        self.buf_v = self.buf_v.index_select(0, indices)
-        self._refresh()
-
 
 def kv_shape(model) -> tuple[int, int, int]:
     cfg = model.config
@@ -56,37 +72,45 @@ def kv_shape(model) -> tuple[int, int, int]:
     return cfg.num_hidden_layers, heads, head_dim
 
 
-def empty_cache(model, batch: int, capacity: int, dtype, device) -> Cache:
+def new_buffer(model, batch: int, capacity: int, dtype, device) -> torch.Tensor:
+    """Zeros, so masked filler columns are always finite (a NaN would survive the attention mask)."""
     layers, heads, head_dim = kv_shape(model)
-    return Cache(layers=[
-        SlotLayer(torch.empty(batch, heads, capacity, head_dim, dtype=dtype, device=device),
-                  torch.empty(batch, heads, capacity, head_dim, dtype=dtype, device=device), 0)
-        for _ in range(layers)
-    ])
+    return torch.zeros(layers, 2, batch, heads, capacity, head_dim, dtype=dtype, device=device)
 
 
-def pack(model, kvs: Sequence[StateKV], lengths: Sequence[int], extra: int, dtype, device) -> tuple[Cache, int]:
-    """Left-pad states' caches into one buffer with room for `extra` new columns.
-    Returns the cache and the padded prefix length Lmax (row i's data sits in columns [Lmax - L_i, Lmax))."""
-    batch, lmax = len(kvs), max(lengths)
-    cache = empty_cache(model, batch, lmax + extra, dtype, device)
-    for layer_idx, layer in enumerate(cache.layers):
-        if lmax:
-            layer.buf_k[:, :, :lmax].zero_()
-            layer.buf_v[:, :, :lmax].zero_()
-        for row, (kv, length) in enumerate(zip(kvs, lengths)):
-            if length:
-                k, v = kv[layer_idx]
-                layer.buf_k[row, :, lmax - length:lmax] = k[0]
-                layer.buf_v[row, :, lmax - length:lmax] = v[0]
-        layer.length = lmax
-        layer._refresh()
-    return cache, lmax
+def cache_over(buf: torch.Tensor, length: int) -> Cache:
+    """A transformers cache whose layers write into `buf` (filled up to column `length`)."""
+    return Cache(layers=[SlotLayer(buf[i, 0], buf[i, 1], length) for i in range(buf.shape[0])])
 
 
-def unpack_row(cache: Cache, row: int, start: int) -> StateKV:
-    """Views of one row's filled columns from `start` on (no copy)."""
-    return tuple(
-        (layer.buf_k[row:row + 1, :, start:layer.length], layer.buf_v[row:row + 1, :, start:layer.length])
-        for layer in cache.layers
-    )
+def pack(model, refs: Sequence[KVRef], extra: int, dtype, device) -> tuple[torch.Tensor, int]:
+    """Left-pad states' caches into one new buffer with room for `extra` columns. Returns the buffer and the padded
+    prefix length Lmax (row i's data sits in columns [Lmax - L_i, Lmax)). One gather per (source buffer, right edge)."""
+    lmax = max(r.length for r in refs)
+    out = new_buffer(model, len(refs), lmax + extra, dtype, device)
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(refs):
+        groups.setdefault((id(r.buf), r.end), []).append(i)
+    for rows in groups.values():
+        first = refs[rows[0]]
+        width = max(refs[i].length for i in rows)
+        src = torch.tensor([refs[i].row for i in rows], device=first.buf.device)
+        dst = torch.tensor(rows, device=device)
+        out[:, :, dst, :, lmax - width:lmax] = first.buf[:, :, src, :, first.end - width:first.end].to(device, dtype)
+    return out, lmax
+
+
+def tight_copies(refs: Sequence[KVRef]) -> list[KVRef]:
+    """New refs holding just these states' data (one gather per source buffer), so a big shared buffer can be freed."""
+    out: list[KVRef | None] = [None] * len(refs)
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(refs):
+        groups.setdefault((id(r.buf), r.end), []).append(i)
+    for rows in groups.values():
+        first = refs[rows[0]]
+        width = max(refs[i].length for i in rows)
+        src = torch.tensor([refs[i].row for i in rows], device=first.buf.device)
+        buf = first.buf[:, :, src, :, first.end - width:first.end].contiguous()
+        for new_row, i in enumerate(rows):
+            out[i] = KVRef(buf, new_row, width - refs[i].length, width)
+    return out

@@ -27,8 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterable
 
-_COUNTS = ("prefilled_tokens", "forwarded_tokens", "generated_tokens", "lm_calls", "candidates", "codec_calls",
-           "codec_audio_seconds")
+_COUNTS = ("prefilled_tokens", "forwarded_tokens", "generated_tokens", "masked_tokens", "lm_calls", "candidates",
+           "codec_calls", "codec_audio_seconds")
 _PER_NAME = ("verifier_calls", "verifier_audio_seconds", "wall_seconds", "component_flops")
 # record key -> attribute, where they differ (from_dict also reads the attribute names, as older traces hold them)
 _RECORD_KEYS = {"codec_audio_seconds": "codec_audio_s", "verifier_audio_seconds": "verifier_audio_s",
@@ -45,6 +45,7 @@ class CostLedger:
     prefilled_tokens: int = 0      # prompt tokens pushed through the LM at prefill
     forwarded_tokens: int = 0      # every token position pushed through the LM (prefill + decode)
     generated_tokens: int = 0      # tokens sampled (speech tokens and END)
+    masked_tokens: int = 0         # positions forwarded for rows that had already finished inside an extend (waste)
     lm_calls: int = 0              # LM forward calls
     candidates: int = 0            # complete candidates produced
     codec_calls: int = 0
@@ -135,6 +136,7 @@ class CostLedger:
             "prefilled_tokens": self.prefilled_tokens,
             "forwarded_tokens": self.forwarded_tokens,
             "generated_tokens": self.generated_tokens,
+            "masked_tokens": self.masked_tokens,
             "lm_calls": self.lm_calls,
             "candidates": self.candidates,
             "codec_calls": self.codec_calls,

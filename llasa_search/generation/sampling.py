@@ -12,11 +12,18 @@ from .rng import gumbel_noise, uniforms
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    """Defaults follow the official model card (do_sample, temperature 0.8, top_p 1.0)."""
+    """Defaults are the official recipe, and this is the one place that says why: the model card's snippet calls
+    `generate(do_sample=True, top_p=1, temperature=0.8)`, which inherits transformers' default `top_k=50` (Llasa's
+    generation_config sets no top_k). So the official samples come from the 50 most likely tokens at temperature 0.8.
+
+    Deviation: only [codes..., END] can be sampled, so top-k ranks the 50 best speech tokens (+ END); the official
+    call ranks the whole vocabulary, where a text or special token in the top 50 takes a slot and, if drawn, is fed
+    back to the LM and later dropped from the output by `extract_speech_ids`. The measured effect (mass and top-50
+    slots taken by other tokens) is printed by `benchmarks/bench_generation.py --vocab-mass` and given in the README."""
 
     temperature: float = 0.8
     top_p: float = 1.0
-    top_k: int = 0  # 0 = off
+    top_k: int = 50  # 0 = off
     repetition_penalty: float = 1.0  # 1.0 = off; the fine-tuning example uses 1.2
     min_new_tokens: int = 0  # END is masked until a candidate has this many speech tokens
     # "gumbel": argmax(logits + hashed Gumbel noise). A token changes only if float noise (batched vs single-row
@@ -25,6 +32,9 @@ class SamplingConfig:
     # "cdf": inverse-CDF with one uniform per row: cheapest, but the cumulative sum over 65,537 probabilities
     # carries the float noise, so ~1 token in 1,000 can differ between batch layouts.
     sampler: str = "gumbel"
+    # Forward every row alone and unpadded (prefill and decode), so an utterance's tokens cannot depend on its batch
+    # mates in bf16/fp16 either. Costs throughput (batch-1 forwards): see benchmarks/bench_generation.py.
+    deterministic: bool = False
 
     def __post_init__(self):
         if not self.temperature > 0:
@@ -52,9 +62,8 @@ def process_logits(logits: torch.Tensor, cfg: SamplingConfig, seen: torch.Tensor
     if cfg.repetition_penalty != 1.0 and seen is not None:
         penalised = torch.where(x > 0, x / cfg.repetition_penalty, x * cfg.repetition_penalty)
         x = torch.where(seen, penalised, x)
-    if end_blocked is not None and bool(end_blocked.any()):
-        x = x.clone()
-        x[end_blocked, -1] = float("-inf")
+    if end_blocked is not None:  # (B,) bool; a tensor op, not a branch on its values (that would be a host sync)
+        x = torch.cat([x[:, :-1], x[:, -1:].masked_fill(end_blocked[:, None], float("-inf"))], dim=-1)
     x = x / cfg.temperature
     if cfg.top_k and cfg.top_k < x.shape[-1]:
         kth = torch.topk(x, cfg.top_k, dim=-1).values[:, -1:]

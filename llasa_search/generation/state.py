@@ -28,7 +28,10 @@ class GenState:
     segments: list[Segment] = field(default_factory=list)
     finished: bool = False
     finish_reason: str | None = None  # "end" (SPEECH_GENERATION_END sampled) or "max_length"
-    # Owned by the backend: per-layer KV views covering all of `ids`, and the logits over
+    # LM batches this state was extended in (indices into the backend's batch_log): with its batch mates, what
+    # reproduces its tokens exactly when deterministic mode is off (bf16 numerics depend on batch composition).
+    batches: list[int] = field(default_factory=list)
+    # Owned by the backend (opaque to strategies): its KV handle covering all of `ids`, and the logits over
     # [codes..., END] for the next position. None once finished or released.
     kv: tuple | None = field(default=None, repr=False)
     next_logits: object = field(default=None, repr=False)
@@ -45,12 +48,15 @@ class GenState:
     def num_generated(self) -> int:
         return len(self.ids) - self.prompt_len
 
-    def record_sampled(self, seed: int, position: int) -> None:
+    def record_span(self, seed: int, start: int, end: int) -> None:
+        """Positions [start, end) were sampled with `seed` (merged into the last segment when contiguous)."""
+        if end <= start:
+            return
         last = self.segments[-1] if self.segments else None
-        if last is not None and last.seed == seed and last.end == position:
-            self.segments[-1] = Segment(seed, last.start, position + 1)
+        if last is not None and last.seed == seed and last.end == start:
+            self.segments[-1] = Segment(seed, last.start, end)
         else:
-            self.segments.append(Segment(seed, position, position + 1))
+            self.segments.append(Segment(seed, start, end))
 
     def lineage(self) -> list[dict]:
         return [s.to_dict() for s in self.segments]

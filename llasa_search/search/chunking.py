@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 
+from ..engine import default_request_ids
 from ..errors import ConfigError
 from .trace import SearchResult
 
@@ -61,12 +62,11 @@ def split_text(text: str, chunk_chars: int = CHUNK_CHARS) -> list[str]:
 def run_chunked(ctx, strategy, requests, seed: int) -> list[SearchResult]:
     """Split each request's text, search all chunks of all requests as one batch, join per request."""
     chunk_reqs, owners = [], []
-    for i, req in enumerate(requests):
+    for i, (req, rid) in enumerate(zip(requests, default_request_ids(requests))):
         if req.continuation and num_chunks(req.text) > 1:
             raise ConfigError(f"request {req.request_id or i}: chunking a continuation is not supported (later chunks "
                              "would continue the prompt audio with text that does not follow it); synthesize "
                              "continuations without --chunk")
-        rid = req.request_id if req.request_id is not None else f"req{i}"
         for j, piece in enumerate(split_text(req.text)):
             chunk_reqs.append(dataclasses.replace(req, text=piece, request_id=f"{rid}#chunk{j}"))
             owners.append(rid)

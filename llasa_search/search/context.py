@@ -117,7 +117,8 @@ class SearchContext:
         return CandidateTrace(uid=state.uid, request_id=str(state.request_id), parent_uid=state.parent_uid,
                               seed=state.seed, lineage=state.lineage(), prompt_len=state.prompt_len,
                               generated_ids=list(state.generated_ids), finished=state.finished,
-                              finish_reason=state.finish_reason, role=role, step=step, max_length=state.max_length)
+                              finish_reason=state.finish_reason, role=role, step=step, max_length=state.max_length,
+                              lm_batches=self.backend.batch_mates(state))
 
 
 def expected_fraction(req: PreparedRequest, state: GenState) -> float:

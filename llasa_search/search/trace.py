@@ -29,6 +29,9 @@ class CandidateTrace:
     # parent chain's tokens, or `GenerationBackend.regenerate(prompt_ids, lineage)`.
     offset: int = 0
     max_length: int | None = None        # the candidate's length cap (pass it to regenerate for the same finish)
+    # uids of the states that shared each LM batch extending this candidate or its ancestors: in bf16 without
+    # `deterministic`, re-running that composition reproduces it exactly.
+    lm_batches: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

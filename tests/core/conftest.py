@@ -42,9 +42,9 @@ def engine(lm, codec):
 @pytest.fixture
 def backend(lm):
     """A fresh backend (own ledger) over the session's model; fp32 on CPU."""
-    from llasa_search.generation import GenerationBackend, SamplingConfig
+    from llasa_search.generation import TransformersBackend, SamplingConfig
 
-    return GenerationBackend(lm.model, lm.vocab, SamplingConfig(), max_length=lm.max_length)
+    return TransformersBackend(lm.model, lm.vocab, SamplingConfig(), max_length=lm.max_length)
 
 
 def speechlike(seconds: float = 1.0, sr: int = 16000, seed: int = 0) -> np.ndarray:

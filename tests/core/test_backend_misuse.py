@@ -40,10 +40,10 @@ def test_unsigned_8bit_audio_is_centred():
 
 def test_micro_batches_give_the_same_tokens(lm, prompt_ids):
     """max_batch_rows splits LM batches; every row's tokens and the token counts stay the same."""
-    from llasa_search.generation import GenerationBackend
+    from llasa_search.generation import TransformersBackend
 
     def run(max_rows):
-        be = GenerationBackend(lm.model, lm.vocab, max_length=lm.max_length, max_batch_rows=max_rows)
+        be = TransformersBackend(lm.model, lm.vocab, max_length=lm.max_length, max_batch_rows=max_rows)
         roots = be.prefill(list(prompt_ids), [5, 6])
         kids = [k for r in roots for k in be.fork(r, 3)]
         be.extend(kids, 12)
@@ -62,18 +62,18 @@ def test_compact_frees_the_shared_buffer_and_keeps_the_cache_exact(lm, backend, 
         with torch.no_grad():
             full = lm.model(torch.tensor([state.ids])).logits[0, -1, idx].float()
         torch.testing.assert_close(state.next_logits.float(), full, atol=1e-4, rtol=1e-4)
-        assert all(k.shape[2] == state.length for k, _ in state.kv)
+        assert all(k.shape[2] == state.length for k, _ in state.kv.layers())
 
     [root] = backend.prefill([prompt_ids[0]], [0])
     kids = backend.fork(root, 6)
     backend.extend(kids, 5)
-    shared_bytes = kids[0].kv[0][0].untyped_storage().nbytes()
+    shared_bytes = kids[0].kv.buf.untyped_storage().nbytes()
     keep = [k for k in kids if not k.finished][:1]
     backend.release([k for k in kids if k not in keep] + [root])
     backend.compact(keep)
-    for k, v in keep[0].kv:  # the kept state's tensors own exactly their data, not the 6-row packed buffer
-        assert k.untyped_storage().nbytes() == k.numel() * k.element_size() < shared_bytes
-        assert v.untyped_storage().nbytes() == v.numel() * v.element_size()
+    buf = keep[0].kv.buf  # the kept state's buffer holds exactly its data, not the 6-row packed buffer
+    assert buf.untyped_storage().nbytes() == 2 * sum(k.numel() for k, _ in keep[0].kv.layers()) * buf.element_size()
+    assert buf.untyped_storage().nbytes() < shared_bytes
     assert_cache_matches(keep[0])
     backend.extend(keep, 3)
     assert_cache_matches(keep[0])

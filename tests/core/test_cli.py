@@ -22,11 +22,11 @@ def cli_tiny(tmp_path_factory):
 
 
 def _regenerate(model_dir, trace, candidate):
-    from llasa_search.generation import GenerationBackend, SamplingConfig
+    from llasa_search.generation import TransformersBackend, SamplingConfig
     from llasa_search.model import LlasaLM
 
     lm = LlasaLM.load(model_dir, device="cpu")
-    backend = GenerationBackend(lm.model, lm.vocab, SamplingConfig(**trace["sampling"]), max_length=lm.max_length)
+    backend = TransformersBackend(lm.model, lm.vocab, SamplingConfig(**trace["sampling"]), max_length=lm.max_length)
     return backend.regenerate(trace["prompt_ids"], candidate["lineage"])
 
 
@@ -46,6 +46,7 @@ def test_synthesize_writes_wav_and_consistent_trace(cli_tiny, tmp_path, capsys):
     lm = LlasaLM.load(str(cli_tiny / "llm"), device="cpu")
     assert trace["prompt_ids"] == build_prompt_ids(lm.tokenizer, lm.vocab, make_prompt(text))
     assert trace["seed"] == 5 and trace["text"] == text
+    assert trace["sampling"]["top_k"] == 50  # the official recipe when no flag is given
     (cand,) = [c for c in trace["candidates"] if c["role"] == "final"]
     assert cand["uid"] == trace["chosen_uid"]
     gen = cand["generated_ids"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from llasa_search.generation import GenerationBackend, SamplingConfig
+from llasa_search.generation import TransformersBackend, SamplingConfig
 
 NO_END = SamplingConfig(min_new_tokens=10_000)  # END masked: sequences keep going (cache tests need live states)
 
@@ -25,7 +25,7 @@ def assert_cache_matches(lm, state, atol=1e-4):
     expected = full_forward_logits(lm, state.ids)
     torch.testing.assert_close(state.next_logits.float(), expected, atol=atol, rtol=1e-4)
     # The KV views cover exactly the sequence.
-    assert all(k.shape[2] == state.length == v.shape[2] for k, v in state.kv)
+    assert all(k.shape[2] == state.length == v.shape[2] for k, v in state.kv.layers())
 
 
 def test_only_speech_tokens_and_end_are_sampled(lm, backend, prompt_ids):
@@ -149,7 +149,7 @@ def test_release_frees_and_rejects(backend, prompt_ids):
 
 
 def test_prompt_too_long_for_context(lm, prompt_ids):
-    backend = GenerationBackend(lm.model, lm.vocab, max_length=40)
+    backend = TransformersBackend(lm.model, lm.vocab, max_length=40)
     a, _ = prompt_ids
     try:
         backend.prefill([a + a], seeds=[0])

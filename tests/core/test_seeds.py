@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import torch
 
-from llasa_search.generation import GenerationBackend, SamplingConfig
+from llasa_search.generation import TransformersBackend, SamplingConfig
 from llasa_search.generation.rng import derive_seed, uniforms
 
 NO_END = SamplingConfig(min_new_tokens=10_000)
 
 
 def fresh(lm, sampling=None):
-    return GenerationBackend(lm.model, lm.vocab, sampling or SamplingConfig(), max_length=lm.max_length)
+    return TransformersBackend(lm.model, lm.vocab, sampling or SamplingConfig(), max_length=lm.max_length)
 
 
 def test_same_seed_same_tokens_different_seed_different_tokens(lm, prompt_ids):

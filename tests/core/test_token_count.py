@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from llasa_search.generation import GenerationBackend, SamplingConfig
+from llasa_search.generation import TransformersBackend, SamplingConfig
 
 
 @contextmanager
@@ -52,25 +52,27 @@ def beam_loop(backend, prompts, steps=8, width=2, children=4, step_tokens=5):
 
 
 def test_beam_loop_forwards_each_token_once(lm, prompt_ids):
-    backend = GenerationBackend(lm.model, lm.vocab, SamplingConfig(), max_length=lm.max_length)
+    backend = TransformersBackend(lm.model, lm.vocab, SamplingConfig(), max_length=lm.max_length)
     with count_forwarded(lm) as counted:
         kept, finished = beam_loop(backend, list(prompt_ids))
     led = backend.ledger
-    assert counted["tokens"] == led.forwarded_tokens
+    # What reached the model = each token once (forwarded) + positions of rows masked after finishing mid-step.
+    assert counted["tokens"] == led.forwarded_tokens + led.masked_tokens
     assert counted["calls"] == led.lm_calls
     assert led.prefilled_tokens == sum(len(p) for p in prompt_ids)
     # 2 prompts; step 1 forks 1 root each, later steps 2 kept states each; 4 children; 5 tokens per step.
     assert led.generated_tokens <= 2 * 4 * 5 * (1 + 2 * 7)
     assert led.generated_tokens > 2 * 4 * 5 * 8  # the loop ran for real
-    ratio = counted["tokens"] / (led.prefilled_tokens + led.generated_tokens)
+    ratio = led.forwarded_tokens / (led.prefilled_tokens + led.generated_tokens)
     assert ratio <= 1.02, ratio
     # Exact bookkeeping: every sampled token is forwarded once, except the last token of a finished state
     # (END, or the token that reached max_length), which is never forwarded.
     n_finished = len(finished)
-    assert counted["tokens"] == led.prefilled_tokens + led.generated_tokens - n_finished
+    assert led.forwarded_tokens == led.prefilled_tokens + led.generated_tokens - n_finished
     # Per-request ledgers add up to the batch ledger.
     per = backend.request_ledgers
     assert sum(l.forwarded_tokens for l in per.values()) == led.forwarded_tokens
+    assert sum(l.masked_tokens for l in per.values()) == led.masked_tokens
     assert sum(l.generated_tokens for l in per.values()) == led.generated_tokens
     assert sum(l.prefilled_tokens for l in per.values()) == led.prefilled_tokens
     assert all(s.kv is not None for states in kept.values() for s in states)
@@ -78,7 +80,7 @@ def test_beam_loop_forwards_each_token_once(lm, prompt_ids):
 
 def test_naive_recompute_would_be_caught(lm, prompt_ids):
     """The counter sees re-forwarded prefixes: regenerating from the prompt forwards the prompt again."""
-    backend = GenerationBackend(lm.model, lm.vocab, SamplingConfig(min_new_tokens=100), max_length=lm.max_length)
+    backend = TransformersBackend(lm.model, lm.vocab, SamplingConfig(min_new_tokens=100), max_length=lm.max_length)
     a, _ = prompt_ids
     with count_forwarded(lm) as counted:
         (s,) = backend.prefill([a], seeds=[3])

@@ -1,0 +1,62 @@
+"""The decode loop of one extend: n tokens for a fixed batch, entirely on the device (gpt-fast style).
+
+Sampling, END detection, length caps, min_new_tokens and the repetition-penalty mask are tensor ops; a row that
+finishes keeps its slot (its later samples are ignored and its positions are masked waste), so shapes never
+change inside the loop and nothing is read back to the host until `run` returns.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from .kv import cache_over, pack
+from .sampling import SamplingConfig, process_logits, sample
+
+if TYPE_CHECKING:
+    from .backend import TransformersBackend
+    from .state import GenState
+
+
+class DecodeLoop:
+    def __init__(self, backend: "TransformersBackend", rows: list["GenState"], steps: int, cfg: SamplingConfig):
+        self.backend, self.cfg, self.steps = backend, cfg, steps
+        dev = backend.device
+        lengths = [s.length for s in rows]
+        self.buf, self.lmax = pack(backend.model, [s.kv for s in rows], steps, backend.dtype, dev)
+        self.lengths = torch.tensor(lengths, dtype=torch.int64, device=dev)
+        self.seeds = torch.tensor([s.seed for s in rows], dtype=torch.int64, device=dev)
+        # A row may sample at most `limit` tokens here (its max_length), and END is blocked while fewer than
+        # min_new_tokens speech tokens were generated.
+        self.limit = torch.tensor([min(steps, s.max_length - s.length) for s in rows], dtype=torch.int64, device=dev)
+        self.generated = torch.tensor([s.num_generated for s in rows], dtype=torch.int64, device=dev)
+        self.logits = torch.stack([s.next_logits for s in rows]).to(dev)
+        self.seen = backend.seen_mask(rows) if cfg.repetition_penalty != 1.0 else None
+        # Additive attention mask over the whole buffer: left padding excluded. A 4D mask is used as given by
+        # transformers (a 2D one would be checked with `.all()`, a host sync per token).
+        cols = torch.arange(self.lmax + steps, device=dev)
+        keep = cols[None, :] >= (self.lmax - self.lengths)[:, None]
+        neg = torch.finfo(backend.dtype).min
+        self.mask = torch.where(keep, 0.0, neg).to(backend.dtype)[:, None, None, :]
+
+    def run(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> (tokens (B, steps) as indices into [codes..., END], tokens sampled per row (B,), last logits (B, V))."""
+        b, cfg, end_index = self.backend, self.cfg, self.logits.shape[-1] - 1
+        batch = self.logits.shape[0]
+        cache = cache_over(self.buf, self.lmax)
+        tokens = torch.zeros(batch, self.steps, dtype=torch.int64, device=b.device)
+        counts = torch.zeros(batch, dtype=torch.int64, device=b.device)
+        alive = torch.ones(batch, dtype=torch.bool, device=b.device)
+        logits = self.logits
+        for t in range(self.steps):
+            pos = self.lengths + t
+            end_blocked = (self.generated + t) < cfg.min_new_tokens if cfg.min_new_tokens else None
+            picked = sample(process_logits(logits, cfg, self.seen, end_blocked), self.seeds, pos, cfg.sampler)
+            tokens[:, t] = picked
+            counts += alive
+            alive = alive & (picked != end_index) & (t + 1 < self.limit)
+            if self.seen is not None:
+                self.seen.scatter_(1, picked[:, None], True)
+            ids = b.index_to_id[picked][:, None]
+            logits = b.forward_rows(ids, cache, self.mask[..., :self.lmax + t + 1], pos[:, None])
+        return tokens, counts, logits
