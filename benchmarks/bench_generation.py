@@ -4,6 +4,9 @@
   python benchmarks/bench_generation.py                 # tiny offline model, batch 1/8/32, beam-loop ratio
   python benchmarks/bench_generation.py --big           # also a 1B-shaped random Llama (fp32 CPU, bf16 CUDA)
 
+Also printed: host syncs per extend (10 vs 50 tokens), the cost of `deterministic` (rows forwarded alone), and the
+effect of sampling only [codes, END] (the official call ranks the whole vocabulary for its top_k=50).
+
 Backend: TransformersBackend.prefill + extend (KV packing, restricted head over [codes, END], counter-based
 sampling). Raw: `model(input_ids, cache=DynamicCache())` + softmax + torch.multinomial over the full vocabulary,
 the loop a user would write by hand. Both decode the same number of tokens per row from the same prompt batch;
@@ -51,10 +54,11 @@ def raw_decode(model, prompt, batch, n_tokens, temperature=0.8, seed=0):
 
 
 @torch.inference_mode()
-def backend_decode(model, vocab, prompt, batch, n_tokens, temperature=0.8, seed=0):
+def backend_decode(model, vocab, prompt, batch, n_tokens, temperature=0.8, seed=0, deterministic=False):
     from llasa_search.generation import TransformersBackend, SamplingConfig
 
-    cfg = SamplingConfig(temperature=temperature, min_new_tokens=n_tokens)  # no early END: equal token counts
+    # no early END: equal token counts
+    cfg = SamplingConfig(temperature=temperature, min_new_tokens=n_tokens, deterministic=deterministic)
     backend = TransformersBackend(model, vocab, cfg, max_length=len(prompt) + n_tokens + 1)
     states = backend.prefill([prompt] * batch, seeds=[seed + i for i in range(batch)])
     device = next(model.parameters()).device
@@ -81,6 +85,47 @@ def compare(model, vocab, prompt, batch_sizes, n_tokens, repeats, label):
         print(f"  {label:10s} batch {b:3d}: raw {rows[-1][3]:9.1f} tok/s  backend {rows[-1][4]:9.1f} tok/s  "
               f"ratio {rows[-1][5]:.2f}", flush=True)
     return rows
+
+
+def host_syncs(model, vocab, prompt, batch, n_tokens):
+    """Device -> host syncs during one extend of n tokens (counted with a TorchFunctionMode)."""
+    from llasa_search.generation import SamplingConfig, TransformersBackend
+    from llasa_search.generation.syncs import HostSyncCounter
+
+    backend = TransformersBackend(model, vocab, SamplingConfig(min_new_tokens=n_tokens))
+    states = backend.prefill([prompt] * batch, seeds=list(range(batch)))
+    with HostSyncCounter() as counter:
+        backend.extend(states, n_tokens)
+    return len(counter.calls)
+
+
+def deterministic_cost(model, vocab, prompt, batch, n_tokens, repeats):
+    """Wall time of deterministic mode (rows forwarded alone) / batched, best of `repeats` each."""
+    fast = min(backend_decode(model, vocab, prompt, batch, n_tokens, seed=r) for r in range(repeats))
+    alone = min(backend_decode(model, vocab, prompt, batch, n_tokens, seed=r, deterministic=True)
+                for r in range(repeats))
+    return alone / fast
+
+
+@torch.inference_mode()
+def vocabulary_effect(model, vocab, prompt, n_positions=40, top_k=50, temperature=0.8):
+    """Along a sampled sequence: the full-vocabulary softmax mass (temperature 0.8) outside [codes, END], and how
+    many of the full vocabulary's top-50 slots other tokens take (the official call could draw those)."""
+    from llasa_search.generation import SamplingConfig, TransformersBackend
+
+    backend = TransformersBackend(model, vocab, SamplingConfig(min_new_tokens=n_positions))
+    [state] = backend.prefill([prompt], [0])
+    backend.extend([state], n_positions)
+    logits = model(torch.tensor([state.ids], device=next(model.parameters()).device)).logits[0, len(prompt) - 1:-1]
+    logits = logits.float() / temperature
+    speech = torch.zeros(logits.shape[-1], dtype=torch.bool, device=logits.device)
+    speech[vocab.first_speech_id:vocab.first_speech_id + vocab.codebook_size] = True
+    speech[vocab.speech_generation_end] = True
+    mass = logits.softmax(-1)[:, ~speech].sum(-1)
+    top = torch.topk(logits, top_k, dim=-1).indices
+    slots = (~speech[top]).sum(-1).float()
+    top_mass = logits.gather(1, top).softmax(-1).masked_fill(speech[top], 0).sum(-1)
+    return float(mass.mean()), float(slots.mean()), float(top_mass.mean())
 
 
 def beam_ratio(model, vocab, prompts, steps=8, width=2, children=4, step_tokens=5):
@@ -173,6 +218,9 @@ def main(argv=None):
     rows += compare(lm.model, lm.vocab, prompt, [int(b) for b in args.batch_sizes.split(",")], args.tokens,
                     args.repeats, "tiny")
 
+    syncs = {n: host_syncs(lm.model, lm.vocab, prompt, 8, n) for n in (10, 50)}
+    det = deterministic_cost(lm.model, lm.vocab, prompt, 8, args.tokens, args.repeats)
+    mass, slots, top_mass = vocabulary_effect(lm.model, lm.vocab, prompt)
     other = build_prompt_ids(lm.tokenizer, lm.vocab, make_prompt("Hello world!"))
     counted, led = beam_ratio(lm.model, lm.vocab, [prompt, other])
     beam = counted / (led.prefilled_tokens + led.generated_tokens)
@@ -194,8 +242,12 @@ def main(argv=None):
     print("|---|---|---|---|---|---|")
     for label, b, n, raw, be, ratio in rows:
         print(f"| {label} | {b} | {n} | {raw:.1f} | {be:.1f} | {ratio:.2f} |")
+    print(f"\nhost syncs per extend (batch 8): {syncs[10]} for 10 tokens, {syncs[50]} for 50 tokens")
+    print(f"deterministic mode (batch 8, {args.tokens} tokens, rows forwarded alone): {det:.2f}x the batched time")
+    print(f"full vocabulary vs [codes, END] (tiny model, 40 positions, T=0.8): mass outside {mass:.4f}; of the "
+          f"full top-50, {slots:.2f} slots taken by other tokens, holding {top_mass:.4f} of the top-50 mass")
     print(f"\nbeam-style loop (2 prompts, 8 steps: fork 4 -> extend 5 -> keep 2), tiny model: forwarded "
-          f"{counted} (hook) = {led.forwarded_tokens} (ledger); prefilled {led.prefilled_tokens} + generated "
+          f"{counted} (hook) = {led.forwarded_tokens} + {led.masked_tokens} masked (ledger); prefilled {led.prefilled_tokens} + generated "
           f"{led.generated_tokens}; forwarded/(prefilled+generated) = {beam:.4f}")
     if args.big:
         print(f"beam-style loop, 1B-shape (2 steps): forwarded {counted_b}; prefilled {led_b.prefilled_tokens} + "

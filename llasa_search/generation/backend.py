@@ -209,7 +209,7 @@ class TransformersBackend:
             elif state.length >= state.max_length:
                 state.finished, state.finish_reason = True, "max_length"
             useful = k - 1 if state.finished else k  # the last token of a finished state is never forwarded
-            masked = loop.steps - useful
+            masked = loop.steps_run - useful
             useful_flops = self._decode_flops(length, useful)
             led = self.request_ledgers[state.request_id]
             led.add_flops("lm", useful_flops)  # the utterance pays its own tokens; masked waste is the batch's
@@ -226,7 +226,7 @@ class TransformersBackend:
             else:
                 state.kv = KVRef(loop.buf, row, loop.lmax - length, loop.lmax + k)
                 state.next_logits = logits[row]
-        self.ledger.lm_calls += loop.steps
+        self.ledger.lm_calls += loop.steps_run
         for rid, c in calls.items():  # forwards in which the request had a live row
             self.request_ledgers[rid].lm_calls += c
 

@@ -2,7 +2,8 @@
 
 Sampling, END detection, length caps, min_new_tokens and the repetition-penalty mask are tensor ops; a row that
 finishes keeps its slot (its later samples are ignored and its positions are masked waste), so shapes never
-change inside the loop and nothing is read back to the host until `run` returns.
+change inside the loop and nothing is read back to the host until `run` returns, except one check every
+EARLY_EXIT_EVERY tokens of a long extend, so a batch whose rows have all finished stops instead of running on masked.
 """
 from __future__ import annotations
 
@@ -18,9 +19,13 @@ if TYPE_CHECKING:
     from .state import GenState
 
 
+EARLY_EXIT_EVERY = 64  # tokens; a 1 s search step (50 tokens) never pays this sync
+
+
 class DecodeLoop:
     def __init__(self, backend: "TransformersBackend", rows: list["GenState"], steps: int, cfg: SamplingConfig):
         self.backend, self.cfg, self.steps = backend, cfg, steps
+        self.steps_run = 0  # forwards actually run (< steps when every row finished early)
         dev = backend.device
         lengths = [s.length for s in rows]
         self.buf, self.lmax = pack(backend.model, [s.kv for s in rows], steps, backend.dtype, dev)
@@ -59,4 +64,7 @@ class DecodeLoop:
                 self.seen.scatter_(1, picked[:, None], True)
             ids = b.index_to_id[picked][:, None]
             logits = b.forward_rows(ids, cache, self.mask[..., :self.lmax + t + 1], pos[:, None])
+            self.steps_run = t + 1
+            if self.steps_run % EARLY_EXIT_EVERY == 0 and self.steps_run < self.steps and not bool(alive.any()):
+                break
         return tokens, counts, logits

@@ -1,4 +1,4 @@
-"""Count device -> host synchronisations: every tensor call that needs a value on the host."""
+"""Count device -> host synchronisations (tests and benchmarks): every tensor call that needs a value on the host."""
 from __future__ import annotations
 
 import torch
