@@ -71,7 +71,7 @@ def test_host_syncs_per_extend_do_not_grow_with_tokens(lm, prompt_ids, cfg):
 
 def test_masked_positions_are_counted_apart(lm, prompt_ids):
     """Generated tokens are exact per request; what reaches the model = forwarded (each token once) + masked."""
-    from test_token_count import count_forwarded
+    from .test_token_count import count_forwarded
 
     backend = TransformersBackend(lm.model, lm.vocab, max_length=lm.max_length)
     states = backend.prefill(list(prompt_ids), [3, 4], request_ids=["a", "b"])
