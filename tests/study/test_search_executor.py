@@ -32,6 +32,8 @@ def demo_subset_config(cache_dir: Path) -> dict:
         if small[s["name"]]:
             s["budgets"] = small[s["name"]]
         s.setdefault("options", {})["max_new_tokens"] = 75
+        if s["strategy"] in ("beam", "staged"):  # trees of more than one step: no END in the first 25-token step
+            s["options"]["min_new_tokens"] = 30
     return d
 
 
