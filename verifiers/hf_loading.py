@@ -39,7 +39,13 @@ def unavailable(model_id: str, what: str, cause: BaseException | None = None) ->
 def load_pretrained(loader: Callable, model_id: str, what: str = "model", **kwargs):
     """loader(model_id, **kwargs), e.g. AutoModel.from_pretrained, made fast-failing offline."""
     if os.path.isdir(model_id):
-        return loader(model_id, **kwargs)
+        try:
+            return loader(model_id, **kwargs)
+        except (OSError, ValueError) as e:  # a broken folder is a setup error, not a bad candidate
+            raise VerifierUnavailable(
+                f"cannot load {what} from the local folder {model_id!r} ({type(e).__name__}: {e}); it must hold a "
+                "complete checkpoint as saved by save_pretrained (config, preprocessor/tokenizer files, weights)"
+            ) from e
     try:
         return loader(model_id, local_files_only=True, **kwargs)
     except (OSError, ValueError) as e:

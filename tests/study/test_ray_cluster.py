@@ -246,13 +246,19 @@ def test_no_worker_fits_fails_with_the_resources(setup, tagged, tmp_path):
 @pytest.mark.slow
 @needs_espeak
 def test_worker_that_cannot_load_a_verifier(setup, tagged, tmp_path):
-    """bon's search verifier points at a model folder that does not exist: its jobs fail on every worker and are
+    """bon's search verifier points at a model folder that cannot be loaded: its jobs fail on every worker and are
     recorded as failed; the other strategy's jobs complete; status and a rerun see the failures."""
     root, cfg, ref = setup
     tag, tmp, env = tagged
     d = yaml.safe_load(cfg.read_text())
     d["strategies"][1]["verifiers"] = ["whisper"]
-    d["verifier_options"] = {"whisper": {"model": str(tmp_path / "no-such-whisper")}}
+    # The folder passes the driver's pre-flight check (the files a Whisper folder needs are there) but holds
+    # junk, so the model fails to load only on the workers.
+    broken = tmp_path / "no-such-whisper"
+    broken.mkdir()
+    for name in ("config.json", "preprocessor_config.json", "tokenizer.json"):
+        (broken / name).write_text("not a model file")
+    d["verifier_options"] = {"whisper": {"model": str(broken)}}
     d["execution"] = {"max_retries": 1}
     c2 = tmp_path / "bad.yaml"
     c2.write_text(yaml.safe_dump(d))
