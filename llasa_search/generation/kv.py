@@ -83,18 +83,24 @@ def cache_over(buf: torch.Tensor, length: int) -> Cache:
     return Cache(layers=[SlotLayer(buf[i, 0], buf[i, 1], length) for i in range(buf.shape[0])])
 
 
-def pack(model, refs: Sequence[KVRef], extra: int, dtype, device) -> tuple[torch.Tensor, int]:
-    """Left-pad states' caches into one new buffer with room for `extra` columns. Returns the buffer and the padded
-    prefix length Lmax (row i's data sits in columns [Lmax - L_i, Lmax)). One gather per (source buffer, right edge)."""
-    lmax = max(r.length for r in refs)
-    out = new_buffer(model, len(refs), lmax + extra, dtype, device)
+def _source_groups(refs: Sequence[KVRef]):
+    """Rows grouped by (source buffer, right edge), so each group is one gather: yields (rows, first ref, widest
+    length in the group, source row indices)."""
     groups: dict[tuple, list[int]] = {}
     for i, r in enumerate(refs):
         groups.setdefault((id(r.buf), r.end), []).append(i)
     for rows in groups.values():
         first = refs[rows[0]]
         width = max(refs[i].length for i in rows)
-        src = torch.tensor([refs[i].row for i in rows], device=first.buf.device)
+        yield rows, first, width, torch.tensor([refs[i].row for i in rows], device=first.buf.device)
+
+
+def pack(model, refs: Sequence[KVRef], extra: int, dtype, device) -> tuple[torch.Tensor, int]:
+    """Left-pad states' caches into one new buffer with room for `extra` columns. Returns the buffer and the padded
+    prefix length Lmax (row i's data sits in columns [Lmax - L_i, Lmax)). One gather per (source buffer, right edge)."""
+    lmax = max(r.length for r in refs)
+    out = new_buffer(model, len(refs), lmax + extra, dtype, device)
+    for rows, first, width, src in _source_groups(refs):
         dst = torch.tensor(rows, device=device)
         out[:, :, dst, :, lmax - width:lmax] = first.buf[:, :, src, :, first.end - width:first.end].to(device, dtype)
     return out, lmax
@@ -103,13 +109,7 @@ def pack(model, refs: Sequence[KVRef], extra: int, dtype, device) -> tuple[torch
 def tight_copies(refs: Sequence[KVRef]) -> list[KVRef]:
     """New refs holding just these states' data (one gather per source buffer), so a big shared buffer can be freed."""
     out: list[KVRef | None] = [None] * len(refs)
-    groups: dict[tuple, list[int]] = {}
-    for i, r in enumerate(refs):
-        groups.setdefault((id(r.buf), r.end), []).append(i)
-    for rows in groups.values():
-        first = refs[rows[0]]
-        width = max(refs[i].length for i in rows)
-        src = torch.tensor([refs[i].row for i in rows], device=first.buf.device)
+    for rows, first, width, src in _source_groups(refs):
         buf = first.buf[:, :, src, :, first.end - width:first.end].contiguous()
         for new_row, i in enumerate(rows):
             out[i] = KVRef(buf, new_row, width - refs[i].length, width)
