@@ -10,6 +10,7 @@ from .trace import SearchResult
 from .verifier_checks import check_result_count
 
 BUDGET_EXHAUSTED = "budget_exhausted"
+NO_SCORED_CANDIDATE = "no_scored_candidate"
 
 
 @dataclass
@@ -45,6 +46,27 @@ def score_candidates(ctx, pairs, names, partial=False):
     return audios, scores, metrics, flags, ok
 
 
+def choose(rule: SelectionRule, ranked: list[dict], choose_by: list, states: list) -> tuple[int, bool]:
+    """-> (index of the chosen candidate, True when no candidate had a score to choose by).
+
+    Only finished candidates compete when one exists. Among them the rule chooses, and a candidate with a score
+    (finite for at least one of `choose_by`) always ranks above one without. When none has a score (every
+    scoring failed or was skipped, e.g. audio shorter than a speaker model needs), the scores say nothing, so
+    the choice is the seeded tie-break alone (`tie_key`: a pure function of each candidate's seed and length,
+    not ordered by length), and the result is flagged `no_scored_candidate`."""
+    pool = [j for j, s in enumerate(states) if s.finished] or list(range(len(states)))
+    keys = [tie_key(states[j]) for j in pool]
+    if rule.rule == "first" or not choose_by:
+        return pool[rule.choose([ranked[j] for j in pool], choose_by, keys)], False
+    if not any(_has_score(ranked[j], choose_by) for j in pool):
+        return pool[max(range(len(pool)), key=keys.__getitem__)], True
+    return pool[rule.choose([ranked[j] for j in pool], choose_by, keys)], False
+
+
+def _has_score(row: dict, names: list) -> bool:
+    return any(row.get(v) is not None and math.isfinite(float(row[v])) for v in names)
+
+
 def finalize_results(ctx, strategy, requests, seed, finals: Finals) -> list:
     """One SearchResult per request: every final candidate scored, traced, and one chosen. A candidate left
     unfinished by the budget carries the flag `budget_exhausted` (so does the result of an utterance whose
@@ -62,7 +84,8 @@ def finalize_results(ctx, strategy, requests, seed, finals: Finals) -> list:
         # a failed scoring ranks below every scored candidate and stays out of min-max normalisation
         ranked = [{k: (-math.inf if k in flags[i] and not ok[i].get(k, True) else v) for k, v in scores[i].items()}
                   for i in idx]
-        chosen = idx[rule.choose(ranked, choose_by, [tie_key(pairs[i][1]) for i in idx])]
+        pick, unscored = choose(rule, ranked, choose_by, [pairs[i][1] for i in idx])
+        chosen = idx[pick]
         traces = list(finals.extra_traces.get(req.request_id, []))
         for i in idx:
             state = pairs[i][1]
@@ -75,6 +98,8 @@ def finalize_results(ctx, strategy, requests, seed, finals: Finals) -> list:
         result_flags = [BUDGET_EXHAUSTED] if req.request_id in finals.exhausted else []
         if len(idx) > 1 and (rule.rule == "first" or not choose_by):
             result_flags.append("selection_first")
+        if unscored:
+            result_flags.append(NO_SCORED_CANDIDATE)
         results.append(SearchResult(
             request_id=req.request_id, strategy=strategy.name, config=strategy.config.to_dict(), seed=seed,
             prompt_ids=list(req.prompt_ids), chosen_uid=pairs[chosen][1].uid,

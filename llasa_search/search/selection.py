@@ -13,6 +13,7 @@ Rules:
 - `first`: no verifier chooses; the first candidate is kept (best_of_n without verifiers needs this explicitly).
 Ties left after a rule are broken by each candidate's random key (`tie_key`, from its seed), never by position,
 so neither length nor the order in which candidates finished decides; the choice stays deterministic.
+When no candidate has any score, finalize.py chooses by that key alone and flags the result.
 """
 from __future__ import annotations
 

@@ -53,7 +53,8 @@ class SearchResult:
     ledger: dict
     chunks: list[dict] = field(default_factory=list)  # for chunked long texts: one sub-trace per chunk
     # "budget_exhausted": the token budget ended the search before it completed (the chosen candidate may be
-    # unfinished: see its trace's flags); "selection_first": no verifier chose (`selection: first`)
+    # unfinished: see its trace's flags); "selection_first": no verifier chose (`selection: first`);
+    # "no_scored_candidate": every scoring failed or was skipped, so the seeded tie-break chose (finalize.choose)
     flags: list[str] = field(default_factory=list)
 
     @property

@@ -174,7 +174,7 @@ def _edge_executor(jobs):
                  "candidates": [{"uid": i + 1, "parent_uid": 0, "role": "final", "selected": i == 0} for i in range(2)]}
         outs.append(JobOutput(search_scores={"sim_resemblyzer": 0.9}, metrics=cands[0].metrics,
                               ledger={"generated_tokens": 40, "candidates": 2}, audio=np.zeros(8000, np.float32),
-                              candidates=cands, trace=trace))
+                              candidates=cands, trace=trace, extra={"search_flags": ["no_scored_candidate"]}))
     return outs
 
 
@@ -197,6 +197,7 @@ def test_edge_pages_show_notes(edge_report):
         assert "chosen audio not saved (output.save_audio: false)" in text
         assert "candidate audio not saved (output.save_candidates: false)" in text
         assert "pocketsphinx failed: empty, audio rejected: empty" in text
+        assert "search: no_scored_candidate" in text      # the result's own flags, on the chosen row
         assert "<audio" not in page
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "d pocketsphinx: 3 of 3" in index          # n=2 of a pool of 2 always picks the failed candidate

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..atomic import atomic_write_text
 from .assets import AudioFiles
 from .page import audio_tag, esc, finite, page
-from .sections import run_block
+from .sections import mark_search_flags, run_block
 
 
 def _resolve(trace_path: Path, p) -> Path | None:
@@ -52,6 +52,7 @@ def write_inspect_page(trace_path, out_dir, audio: str = "copy") -> Path:
                      "finish": c.get("finish_reason"), "flags": c.get("flags"),
                      "audio": player(saved.get(str(c.get("uid"))), f"cand-{i:02d}.wav",
                                      "not saved (run synthesize with --save-candidates DIR)")})
+    mark_search_flags(rows, trace.get("flags"))
     chosen = player(listed.get("chosen"), "chosen.wav", "chosen audio not listed in the trace (written by an "
                                                           "older synthesize)")
     head = [f"<p class=\"muted\">strategy {esc(trace.get('strategy'))}; seed {esc(trace.get('seed'))}; model "

@@ -63,6 +63,15 @@ def candidate_rows(rows: list[dict], search_vs: list[str], eval_vs: list[str]) -
     return headers, out
 
 
+def mark_search_flags(rows: list[dict], search_flags) -> list[dict]:
+    """Show the search result's own flags (e.g. no_scored_candidate, budget_exhausted) on the chosen row."""
+    if search_flags:
+        for r in rows:
+            if r.get("chosen"):
+                r["flags"] = {**(r.get("flags") or {}), "search": list(search_flags)}
+    return rows
+
+
 def run_block(title: str, anchor: str, chosen_audio: str, rows: list[dict], search_vs: list[str],
               eval_vs: list[str], trace: dict | None, notes: list[str]) -> str:
     headers, trs = candidate_rows(rows, search_vs, eval_vs)

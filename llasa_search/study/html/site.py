@@ -18,7 +18,7 @@ from ..paths import path_part
 from ..tables import ROW_KEYS, _columns, _digits, _fmt, budget_label, failures_text, wide_table
 from .assets import AudioFiles
 from .page import audio_tag, esc, finite, note, num_cell, page, table
-from .sections import failure_text, main_value, run_block
+from .sections import failure_text, main_value, mark_search_flags, run_block
 
 PAGE_SIZE = 200          # utterances per index page and rows per worst-cases table
 
@@ -72,6 +72,7 @@ def record_block(rec: dict, results: Path, files: AudioFiles, page_dir: Path) ->
         rows.append({"label": "output", "order": 0, "chosen": True, "search_scores": rec.get("search_scores"),
                      "metrics": rec.get("metrics"), "tokens": extra.get("chosen_tokens"),
                      "finish": extra.get("finish_reason"), "flags": {}, "audio": chosen})
+    mark_search_flags(rows, (rec.get("extra") or {}).get("search_flags"))
     notes = [note(f) for v in rec.get("evaluation_verifiers") or []
              if (f := failure_text((rec.get("metrics") or {}).get(v), v))]
     if notes:
