@@ -25,7 +25,9 @@ as in Kaplan et al. 2020 and Hoffmann et al. 2022, appendix F):
                                                             the whole acoustic decoder (its convolutions and linear
                                                             layers run at the frame rate, each weight once per frame);
                                                             F^2: its bidirectional attention.
-  Verifier, per second of audio it scores:
+  Verifier, per clip it scores: verifier.flops_per_clip(seconds) when the verifier says (Whisper encodes a whole
+  30 s window whatever the clip's length, so a 2 s clip costs its encoder as much as a 30 s one); else, per second
+  of audio:
       verifier.flops_per_second() when the verifier says; else 2 * params * 50 from the parameters of its loaded
       torch model(s) (speech encoders run at about 50 frames per second); else the constant of its kind below.
 """
@@ -119,6 +121,20 @@ def torch_params(obj, depth: int = 2) -> int:
         return 0
 
     return walk(obj, depth)
+
+
+def verifier_clip_flops(verifier, seconds: list[float], per_second: float | None = None) -> list[float]:
+    """Forward FLOPs of scoring one clip of each duration (see the module docstring); `per_second`: the
+    verifier's per-second rate if already known (`verifier_flops_per_second`), used where it gives no clip cost."""
+    per_clip = getattr(verifier, "flops_per_clip", None)
+    out = []
+    for s in seconds:
+        value = per_clip(s) if callable(per_clip) else None
+        if value is None:
+            per_second = verifier_flops_per_second(verifier) if per_second is None else per_second
+            value = per_second * s
+        out.append(float(value))
+    return out
 
 
 def verifier_flops_per_second(verifier, kind: str | None = None) -> float:

@@ -22,7 +22,7 @@ from .availability import model_params
 from .base import LazyModel
 from .hf_loading import resolve_folder
 from .registry import register
-from .whisper_common import LANGUAGE_NAMES, by_language, LARGE_V3_PARAMS, whisper_flops
+from .whisper_common import LANGUAGE_NAMES, LARGE_V3_PARAMS, WhisperCost, by_language
 
 # faster-whisper's size names -> CTranslate2 conversions on the hub.
 SIZES = {s: f"Systran/faster-whisper-{s}" for s in ("tiny", "base", "small", "medium", "large-v1", "large-v2",
@@ -34,7 +34,7 @@ _CODES = {v: k for k, v in LANGUAGE_NAMES.items()}
 
 
 @register("faster_whisper")
-class FasterWhisperVerifier(LazyModel, ContentVerifier):
+class FasterWhisperVerifier(WhisperCost, LazyModel, ContentVerifier):
     """Whisper via faster-whisper/CTranslate2, batched greedy, language forced + Seed-TTS-eval WER (extra `fast`)."""
     packages = (("faster_whisper", "pip install 'llasa-search[fast]' (faster-whisper)"),)
     model_files = ("model.bin", "config.json", "tokenizer.json")
@@ -75,11 +75,11 @@ class FasterWhisperVerifier(LazyModel, ContentVerifier):
                              f"the model takes {n_mels}")
         return model
 
-    def flops_per_second(self):
+    def _whisper_params(self):
         enc, dec = model_params(self.repo, "model.encoder."), model_params(self.repo, "model.decoder.")
         if not enc and self.repo == SIZES["large-v3"]:
             enc, dec = LARGE_V3_PARAMS
-        return whisper_flops(enc, dec)
+        return enc, dec
 
     def _prompt(self, language: str) -> list[int]:
         tok = self._model.hf_tokenizer

@@ -12,13 +12,13 @@ from .availability import model_params
 from .base import LazyModel
 from .hf_loading import load_pretrained, torch_dtype
 from .registry import register
-from .whisper_common import LANGUAGE_NAMES, by_language, LARGE_V3_PARAMS, whisper_flops
+from .whisper_common import LANGUAGE_NAMES, LARGE_V3_PARAMS, WhisperCost, by_language
 
 DEFAULT_MODEL = "openai/whisper-large-v3"
 
 
 @register("whisper")
-class WhisperVerifier(LazyModel, ContentVerifier):
+class WhisperVerifier(WhisperCost, LazyModel, ContentVerifier):
     """Whisper ASR (transformers, language forced) + Seed-TTS-eval WER."""
     packages = (("transformers", "pip install 'transformers>=5.13,<6'"),)
     model_files = ("config.json", ("preprocessor_config.json", "processor_config.json"),
@@ -44,14 +44,14 @@ class WhisperVerifier(LazyModel, ContentVerifier):
                                 dtype=torch_dtype(self.dtype))
         return model.to(self.device).eval()
 
-    def flops_per_second(self):
+    def _whisper_params(self):
         if self._model is not None:
             count = lambda m: float(sum(p.numel() for p in m.parameters()))  # noqa: E731
-            return whisper_flops(count(self._model.model.encoder), count(self._model.model.decoder))
+            return count(self._model.model.encoder), count(self._model.model.decoder)
         enc, dec = model_params(self.model_id, "model.encoder."), model_params(self.model_id, "model.decoder.")
         if not enc and self.model_id == DEFAULT_MODEL:
             enc, dec = LARGE_V3_PARAMS
-        return whisper_flops(enc, dec)
+        return enc, dec
 
     def transcribe(self, waves, contexts):
         import torch

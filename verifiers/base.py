@@ -67,7 +67,9 @@ class Verifier(ABC):
     - `min_score_seconds`: the shortest partial audio it judges meaningfully (search skips shorter children);
     - `can_judge(ctx)`: None, or why this request cannot be judged (e.g. no reference audio);
     - `check_available()`: raises VerifierUnavailable with the fix when package or model is missing here;
-    - `flops_per_second()`: rough forward FLOPs per second of 16 kHz audio (None if unknown).
+    - `flops_per_second()`: rough forward FLOPs per second of 16 kHz audio (None if unknown);
+    - `flops_per_clip(seconds)`: rough forward FLOPs of scoring one clip that long (None if unknown); by default
+      flops_per_second() * seconds; a model that reads a fixed window (Whisper: 30 s) costs that window per clip.
     """
     name: str = "verifier"
     kind: ClassVar[str] = "other"
@@ -93,6 +95,10 @@ class Verifier(ABC):
 
     def flops_per_second(self) -> float | None:
         return None
+
+    def flops_per_clip(self, seconds: float) -> float | None:
+        per_second = self.flops_per_second()
+        return None if per_second is None else per_second * float(seconds)
 
     def score_one(self, audio, sample_rate: int | None = None, context: VerifyContext | None = None,
                   **fields) -> VerifierResult:

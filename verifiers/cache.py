@@ -132,6 +132,9 @@ class CachedVerifier(Verifier):
     def flops_per_second(self):
         return self.inner.flops_per_second()
 
+    def flops_per_clip(self, seconds: float):
+        return self.inner.flops_per_clip(seconds)
+
     def key(self, wave, sample_rate: int, ctx: VerifyContext) -> str:
         return hashlib.sha1(f"{self._id}|{array_digest(wave, sample_rate)}|{context_digest(ctx)}".encode()).hexdigest()
 

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..compute import CodecCost, verifier_flops_per_second
+from ..compute import CodecCost, verifier_clip_flops, verifier_flops_per_second
 from ..decode_window import DecodeWindow, decode_inputs
 from ..engine import LlasaEngine, PreparedRequest
 from ..generation import CostLedger, GenerationBackend, GenState, SamplingConfig
@@ -109,8 +109,12 @@ class SearchContext:
         wall = time.perf_counter() - start
         if name not in self._verifier_flops:   # after scoring: a lazily loaded model is loaded now
             self._verifier_flops[name] = verifier_flops_per_second(verifier)
-        self.ledger.charge_verifier(name, [(req.request_id, len(a) / self.sample_rate) for (req, _), a in
-                                           zip(pairs, audios)], wall, self._verifier_flops[name])
+        items = [(req.request_id, len(a) / self.sample_rate) for (req, _), a in zip(pairs, audios)]
+        self.ledger.charge_verifier(name, items, wall)   # calls, audio seconds, wall; FLOPs per clip below
+        clip_flops = verifier_clip_flops(verifier, [s for _, s in items], self._verifier_flops[name])
+        for (rid, _), flops in zip(items, clip_flops):   # a fixed-window model (Whisper) costs its window per clip
+            for led in (self.ledger, self.request_ledgers[rid]):
+                led.add_flops(f"verifier:{name}", flops)
         return results
 
     def trace(self, state: GenState, role: str = "final", step: int | None = None) -> CandidateTrace:

@@ -21,6 +21,23 @@ class CostlyReward(FrameEnergyReward):
         return 1e9
 
 
+class WindowedReward(FrameEnergyReward):
+    """Costs the same per clip whatever its length, as Whisper encoding its fixed 30 s window."""
+    name = "windowed"
+
+    def flops_per_clip(self, seconds):
+        return 1e9
+
+
+def test_a_verifier_that_costs_per_clip_is_charged_per_clip(engine):
+    results, batch = run_search_with_ledger(engine, text_requests(2), "best_of_n",
+                                            {"n": 3, "verifiers": ["windowed"], "max_new_tokens": 20},
+                                            verifiers={"windowed": WindowedReward()}, seed=2)
+    for led in (results[0].ledger, batch):   # not per second of audio
+        assert led["flops"]["verifier:windowed"] == pytest.approx(1e9 * led["verifier_calls"]["windowed"])
+        assert led["verifier_calls"]["windowed"] > 0
+
+
 def test_context_counts_into_the_backends_ledgers(engine):
     backend = engine.new_backend()
     ctx = SearchContext(engine, backend=backend)

@@ -9,6 +9,7 @@ import pytest
 from verifiers import KINDS, VerifierUnavailable, VerifyContext, available_verifiers, cached, create_verifier
 from verifiers import verifier_class
 from verifiers.availability import require_package
+from verifiers.whisper_common import LARGE_V3_PARAMS
 
 import vf_tiny_models as tiny
 
@@ -125,6 +126,19 @@ def test_whisper_flops_count_encoder_frames_and_decoder_tokens(folders):
     enc = sum(p.numel() for p in v._model.model.encoder.parameters())
     dec = sum(p.numel() for p in v._model.model.decoder.parameters())
     assert before == pytest.approx(2 * (enc * 50 + dec * 4), rel=1e-6) == v.flops_per_second()
+
+
+def test_whisper_costs_its_30s_window_per_clip_ctc_its_length():
+    decoder_per_second = 2 * LARGE_V3_PARAMS[1] * 4                 # output tokens of the speech heard
+    for name in ("whisper", "faster_whisper"):                       # both pad every clip to the 30 s window
+        v = build(name)
+        short, full = v.flops_per_clip(2.0), v.flops_per_clip(30.0)
+        assert short - 2 * decoder_per_second == pytest.approx(full - 30 * decoder_per_second)   # same encoder
+        assert short > 0.85 * full and v.flops_per_clip(60.0) == full       # longer clips are truncated
+        assert full == pytest.approx(30 * v.flops_per_second())
+        assert cached(v).flops_per_clip(2.0) == short
+    ctc = build("ctc")                                                  # no window: a clip costs its length
+    assert ctc.flops_per_clip(30.0) == pytest.approx(15 * ctc.flops_per_clip(2.0)) and ctc.flops_per_clip(2.0) > 0
 
 
 def test_cached_verifier_keeps_the_contract(resemblyzer):
