@@ -3,7 +3,7 @@
 Part 1 (cost): beam search with a speaker-kind PRM on the tiny models, a 3 s voice prompt, utterances forced to
 2, 5, 10, 20 s (END masked until the cap). Reports codec seconds decoded per generated second (ledger
 codec_audio_seconds / generated seconds, context included) with the prompt + whole prefix decoded at every step
-("before", decode_window=None) and with the default window ("after").
+("before", partial_window_s=0) and with the default window ("after").
 Part 2 (fidelity): windowed decode of the last W codes after C codes of left context vs the same slice of a full
 decode, on random codes, for several C: the tiny codec's effective receptive field.
 
@@ -37,7 +37,6 @@ class LoudnessSpeakerPRM(Verifier):
 
 
 def cost_ratios(engine, seconds_list, window):
-    from llasa_search.decode_window import DecodeWindow
     from llasa_search.engine import SynthesisRequest
     from llasa_search.generation import SamplingConfig
     from llasa_search.search.context import SearchContext
@@ -49,12 +48,12 @@ def cost_ratios(engine, seconds_list, window):
     for seconds in seconds_list:
         tokens = int(seconds * 50)
         sampling = SamplingConfig(min_new_tokens=tokens)
-        ctx = SearchContext(engine, {"loudness_speaker": LoudnessSpeakerPRM()}, sampling,
-                            decode_window=DecodeWindow() if window else None)
+        ctx = SearchContext(engine, {"loudness_speaker": LoudnessSpeakerPRM()}, sampling)
         (prep,) = engine.prepare([SynthesisRequest(text="Hello there.", prompt_text="A prompt.", prompt_audio=prompt,
                                                    request_id="u")])
         strat = make_strategy("beam", {"prm_verifier": "loudness_speaker", "beam_width": 2, "expansions": 2,
-                                       "step_tokens": 50, "max_new_tokens": tokens})
+                                       "step_tokens": 50, "max_new_tokens": tokens,
+                                       **({} if window else {"partial_window_s": 0})})
         start = time.perf_counter()
         strat.search(ctx, [prep], 0)
         led = ctx.ledger

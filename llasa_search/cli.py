@@ -157,7 +157,7 @@ def check_search_request(args):
     from .audio import load_audio
     from .preflight import check_can_judge, check_strategy, check_verifiers, verify_context
 
-    strategy = check_strategy(args.strategy, _parse_options(args.option))
+    strategy = check_strategy(args.strategy, _window_options(args, _parse_options(args.option)))
     names = list(dict.fromkeys([*(args.verifier or []), *strategy.required_verifiers()]))
     given = _parse_verifier_options(args.verifier_option)
     unused = sorted(set(given) - set(names))
@@ -171,6 +171,27 @@ def check_search_request(args):
     where = "this request (it has no --prompt-wav)" if reference is None else "this request"
     check_can_judge(strategy, verifiers, ctx, where)
     return strategy, verifiers
+
+
+def _window_options(args, options: dict) -> dict:
+    """--partial-window / --partial-context: the tree strategies' partial_window_s / partial_context_s."""
+    from .search import strategy_class
+
+    given = {k: v for k, v in (("partial_window_s", getattr(args, "partial_window", None)),
+                               ("partial_context_s", getattr(args, "partial_context", None))) if v is not None}
+    if not given:
+        return options
+    try:
+        fields = getattr(strategy_class(args.strategy).config_class, "__dataclass_fields__", {})
+    except KeyError as e:
+        raise ConfigError(str(e).strip("'\"")) from None
+    if "partial_window_s" not in fields:
+        raise ConfigError(f"--partial-window/--partial-context apply to the tree strategies (beam, dvts, staged), "
+                          f"whose PRM scores partial audio; {args.strategy} has no partial decoding")
+    for k, v in given.items():
+        if k in options and options[k] != v:
+            raise ConfigError(f"{k} given twice (-o {k}={options[k]} and its flag {v}); give it once")
+    return {**options, **given}
 
 
 def cmd_demo(args) -> int:
@@ -220,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="NAME.KEY=VALUE for a verifier's constructor (repeatable), e.g. whisper.model=/models/whisper")
     p.add_argument("--verifier-device", default=None, help="device for all verifiers (default: cuda if available)")
     p.add_argument("--chunk", action="store_true", help="split texts over 100 characters into chunks (paper's rule)")
+    p.add_argument("--partial-window", type=float, default=None, metavar="S",
+                   help="tree strategies: seconds of a live candidate decoded for a speaker/emotion PRM (default 5; "
+                        "0 = prompt + whole prefix)")
+    p.add_argument("--partial-context", type=float, default=None, metavar="S",
+                   help="tree strategies: seconds of left context decoded (and cut off) before that window (default 1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output WAV (16 kHz)")
     p.add_argument("--trace", default=None, help="write a JSON trace: prompt, seeds, token ids, scores, ledger")

@@ -81,6 +81,22 @@ def check_can_judge(strategy, verifiers: dict, ctx, where: str = "this request")
         reason = verifier.can_judge(ctx)
         if reason:
             raise ConfigError(f"{strategy.name}'s {role} {name!r} cannot judge {where}: {reason}")
+    if prm is not None and prm in verifiers and hasattr(strategy.config, "decode_window"):
+        check_partial_window(strategy, verifiers[prm])
+
+
+def check_partial_window(strategy, prm) -> None:
+    """A tree strategy's partial-decoding window must give its PRM enough audio to judge."""
+    from .prompts import SPEECH_TOKENS_PER_SECOND
+    from .search.partial_window import check_window_fits
+    from .search.tree import min_score_tokens
+
+    cfg = strategy.config
+    seconds = min_score_tokens(prm, cfg.tree_settings()) / SPEECH_TOKENS_PER_SECOND
+    try:
+        check_window_fits(cfg.decode_window(), cfg.prm_verifier, prm, seconds)
+    except ConfigError as e:
+        raise ConfigError(f"{strategy.name}: {e}") from None
 
 
 __all__ = ["verify_context", "check_strategy", "check_verifiers", "check_available", "check_can_judge",

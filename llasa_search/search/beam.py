@@ -7,6 +7,8 @@ step scores: last / min / mean / prod) keep the beams; a child that finishes com
 it wins, holds its beam for good. The search runs until every beam holds a finished candidate. The final choice
 among them uses `final_verifiers` on the complete audio (an outcome reward), or the aggregated process reward.
 `min_score_seconds` (default: the PRM's own) is the shortest partial audio the PRM is asked to judge.
+`partial_window_s` / `partial_context_s` (5 s / 1 s): how much of a live candidate is decoded for a speaker or
+emotion PRM (partial_window.py; 0 = prompt + whole prefix).
 
 Budget. Without `budget_tokens`: a step forks live beams x expansions children, so a search costs about what
 best_of_n(n = beam_width * expansions) costs. With `budget_tokens` the decision is taken at step boundaries: once
@@ -21,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from .base import Strategy, StrategyConfig
+from .base import Strategy
+from .partial_window import TreeConfig
 from .registry import register
 from .selection import SelectionRule
 from .tree import AGGREGATES, TreeSettings, complete_survivors, finish_tree, tree_search
@@ -29,7 +32,7 @@ from .verifier_checks import check_can_judge
 
 
 @dataclass
-class BeamConfig(StrategyConfig):
+class BeamConfig(TreeConfig):
     prm_verifier: str = "sim_resemblyzer"
     beam_width: int = 2              # beams kept
     expansions: int = 4              # children per kept beam per step
@@ -42,6 +45,7 @@ class BeamConfig(StrategyConfig):
     selection: dict | str | None = None
 
     def validate(self):
+        super().validate()
         for name in ("beam_width", "expansions", "step_tokens"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1 (got {getattr(self, name)})")
@@ -58,7 +62,8 @@ class BeamConfig(StrategyConfig):
 
     def tree_settings(self) -> TreeSettings:
         return TreeSettings(self.prm_verifier, self.beam_width, self.expansions, self.step_tokens,
-                            self.aggregate, 1, self.max_steps, self.lookahead, self.min_score_seconds)
+                            self.aggregate, 1, self.max_steps, self.lookahead, self.min_score_seconds,
+                            window=self.decode_window())
 
 
 @register("beam")

@@ -27,8 +27,6 @@ class SearchContext:
     ledger: CostLedger | None = None                # default: the backend's
     backend: GenerationBackend | None = None
     request_ledgers: dict = field(init=False)        # request_id -> costs (= ledger.requests)
-    # partial candidates scored by a PRM are decoded from their last seconds only (None: prompt + whole prefix)
-    decode_window: DecodeWindow | None = field(default_factory=DecodeWindow)
 
     def __post_init__(self):
         if self.backend is None:
@@ -55,12 +53,13 @@ class SearchContext:
     def codes_of(self, state: GenState) -> list[int]:
         return self.engine.speech_codes(state.generated_ids)
 
-    def decode(self, pairs: Sequence[tuple[PreparedRequest, GenState]], for_verifier: str | None = None
-               ) -> list[np.ndarray]:
-        """Audio of (request, state) pairs. With `for_verifier` (a PRM scoring partial candidates), a live state
-        is decoded from its last `decode_window` seconds only, unless that verifier needs the whole prefix."""
+    def decode(self, pairs: Sequence[tuple[PreparedRequest, GenState]], for_verifier: str | None = None,
+               window: DecodeWindow | None = None) -> list[np.ndarray]:
+        """Audio of (request, state) pairs. With `for_verifier` (a PRM scoring partial candidates) and a `window`
+        (the strategy's `partial_window_s`), a live state is decoded from its last seconds only, unless that
+        verifier needs the whole prefix."""
         codes = [self.codes_of(s) for _, s in pairs]
-        window = self.decode_window if for_verifier and not needs_prefix(self.verifier(for_verifier)) else None
+        window = window if for_verifier and not needs_prefix(self.verifier(for_verifier)) else None
         windows = [None if st.finished else window for _, st in pairs]
         codec = self.engine.codec
         calls, wall = codec.calls, codec.wall

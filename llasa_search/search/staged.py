@@ -4,7 +4,8 @@ Phase 1: step-level beam search (tree.py) guided by `prm_verifier` (e.g. speaker
 `prm_seconds` of speech (or `prm_steps` steps). Phase 2: exactly `n_final` final candidates are judged by
 `orm_verifier` (e.g. whisper: score -WER): phase-1 finishers count toward them (best PRM value first), the rest
 are completions drawn from the surviving prefixes (best prefixes first, round-robin; fresh samples from the prompt
-if no prefix is left) and run to the end. Without `orm_verifier` this is "Partial PRM (spk sim)" alone and the PRM
+if no prefix is left) and run to the end. Phase 1 decodes live prefixes for the PRM as beam does
+(`partial_window_s` / `partial_context_s`). Without `orm_verifier` this is "Partial PRM (spk sim)" alone and the PRM
 verifier judges the complete candidates; with `prm_seconds: null` the PRM guides the whole utterance ("PRM
 (emotion sim)").
 
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 from ..prompts import SPEECH_TOKENS_PER_SECOND
-from .base import Strategy, StrategyConfig
+from .base import Strategy
+from .partial_window import TreeConfig
 from .registry import register
 from .selection import SelectionRule
 from .tree import AGGREGATES, TreeSettings, draw_finals, finish_tree, tree_search
@@ -31,7 +33,7 @@ _DEFAULT_PRM_SECONDS = 2.0
 
 
 @dataclass
-class StagedConfig(StrategyConfig):
+class StagedConfig(TreeConfig):
     prm_verifier: str = "sim_resemblyzer"
     orm_verifier: str | None = None
     prm_seconds: float | None = _DEFAULT_PRM_SECONDS
@@ -45,6 +47,7 @@ class StagedConfig(StrategyConfig):
     selection: dict | str | None = None
 
     def validate(self):
+        super().validate()
         for name in ("beam_width", "expansions", "step_tokens", "n_final"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1 (got {getattr(self, name)})")
@@ -72,7 +75,8 @@ class StagedConfig(StrategyConfig):
 
     def tree_settings(self) -> TreeSettings:
         return TreeSettings(self.prm_verifier, self.beam_width, self.expansions, self.step_tokens, self.aggregate,
-                            1, self.max_steps(), min_score_seconds=self.min_score_seconds, keep_root=True)
+                            1, self.max_steps(), min_score_seconds=self.min_score_seconds, keep_root=True,
+                            window=self.decode_window())
 
 
 @register("staged")

@@ -30,10 +30,12 @@ from dataclasses import dataclass, field
 
 from tqdm.auto import tqdm
 
+from ..decode_window import DecodeWindow
 from ..generation.rng import derive_seed
 from ..prompts import SPEECH_TOKENS_PER_SECOND
 from .base import budget_left, max_length_for, request_seed
 from .finalize import Finals, finalize_results
+from .partial_window import check_window_fits
 from .selection import tie_key
 from .stepping import run_to_end
 from .verifier_checks import check_can_judge, check_result_count
@@ -75,6 +77,7 @@ class TreeSettings:
     lookahead: int = 0               # extra steps rolled out (and thrown away) before scoring a child
     min_score_seconds: float | None = None  # None: the PRM's own `min_score_seconds`
     keep_root: bool = False          # keep each utterance's prompt state (staged draws fresh completions from it)
+    window: DecodeWindow | None = field(default_factory=DecodeWindow)  # how live children are decoded for the PRM
 
 
 @dataclass
@@ -121,6 +124,7 @@ def tree_search(ctx, requests, seed: int, settings: TreeSettings, config) -> Tre
     """Search every request (as one batch). `config` carries the token budget and max_new_tokens."""
     prm = check_prm(ctx, settings.prm_verifier, requests)
     min_tokens = min_score_tokens(prm, settings)
+    check_window_fits(settings.window, settings.prm_verifier, prm, min_tokens / SPEECH_TOKENS_PER_SECOND)
     by_id = {r.request_id: r for r in requests}
     out = TreeOutcome()
     for rid in by_id:
@@ -228,7 +232,8 @@ def _score(ctx, by_id, states, settings: TreeSettings, out: TreeOutcome, min_tok
         stand_in = {k.uid: r for k, r in zip(live, rollouts)}
         judged = [stand_in.get(k.uid, k) for k in todo]
     pairs = [(by_id[k.request_id], k) for k in judged]
-    audios = ctx.decode(pairs, for_verifier=settings.prm_verifier)  # live children: their last seconds only
+    # live children: their last seconds only (settings.window), for a PRM that judges windows
+    audios = ctx.decode(pairs, for_verifier=settings.prm_verifier, window=settings.window)
     name = settings.prm_verifier
     results = check_result_count(name, ctx.score(name, pairs, audios, partial=True), len(pairs))
     ctx.backend.release(rollouts)

@@ -106,6 +106,11 @@ def _synth(small_tiny, tmp_path, *extra):
     (["--strategy", "beam", "-o", "prm_verifier=needs_ref"], "pass a voice prompt or choose another PRM"),
     (["--strategy", "best_of_n", "-o", "verifiers=needs_ref"], "no --prompt-wav"),
     (["--strategy", "beam", "-o", "prm_verifier=outcome_rms"], "only judges complete utterances"),
+    (["--strategy", "beam", "--partial-window", "-2"], "partial_window_s must be >= 0"),
+    (["--strategy", "staged", "--partial-context", "-1"], "partial_context_s must be >= 0"),
+    (["--strategy", "best_of_n", "--partial-window", "3"], "apply to the tree strategies"),
+    (["--strategy", "nope", "--partial-window", "3"], "unknown strategy 'nope'"),
+    (["--strategy", "dvts", "-o", "partial_window_s=2", "--partial-window", "3"], "given twice"),
 ])
 def test_synthesize_refuses_before_the_model_loads(small_tiny, tmp_path, capsys, model_loads, extra, expect):
     start = time.perf_counter()
@@ -124,6 +129,14 @@ def test_a_prompt_satisfies_the_reference_check(small_tiny, tmp_path, capsys, pr
                      "--prompt-wav", prompt_wav, "--prompt-text", "A prompt."))
     assert rc == 0, capsys.readouterr().err
     assert (tmp_path / "o.wav").exists()
+
+
+def test_a_partial_window_shorter_than_the_prm_needs_is_refused(small_tiny, tmp_path, capsys, prompt_wav,
+                                                                model_loads):
+    rc = main(_synth(small_tiny, tmp_path, "--strategy", "beam", "-o", "prm_verifier=needs_ref", "--partial-window",
+                     "0.5", "--prompt-wav", prompt_wav, "--prompt-text", "A prompt."))
+    err = capsys.readouterr().err
+    assert rc == 2 and "partial_window_s=0.5 is shorter than the 1 s" in err and model_loads == [], err
 
 
 def test_sim_resemblyzer_prm_needs_a_prompt(small_tiny, tmp_path, capsys, model_loads):
@@ -151,6 +164,8 @@ def _sweep_config(tmp_path, strategies, task_tts=True) -> str:
       {"name": "bon", "strategy": "best_of_n", "budgets": [2], "verifiers": ["outcome_rms"],
        "options": {"selection": "bogus"}}], "selection rule 'bogus'"),
     ([{"name": "bon", "strategy": "best_of_n", "budgets": [2], "verifiers": ["missing_model"]}], "/nowhere"),
+    ([{"name": "b", "strategy": "beam", "budgets": [2], "verifiers": ["needs_ref"],
+       "options": {"partial_window_s": -1}}], "partial_window_s must be >= 0"),
 ])
 def test_sweep_refuses_before_writing_anything(tmp_path, capsys, model_loads, strategies, expect):
     out = tmp_path / "out"

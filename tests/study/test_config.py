@@ -54,6 +54,9 @@ def test_round_trip_and_hash_tracks_options(tmp_path):
     h2 = {j.key: j.config_hash for j in expand_jobs(parse_config(d), items)}
     changed = {k for k in h1 if h1[k] != h2[k]}
     assert changed and all("/beam/" in k[1] for k in changed)
+    d["strategies"][2]["options"]["partial_window_s"] = 2.0       # the partial-decoding window is an option too
+    h3 = {j.key: j.config_hash for j in expand_jobs(parse_config(d), items)}
+    assert {k for k in h2 if h2[k] != h3[k]} == {k for k in h2 if "/beam/" in k[1]}
 
 
 @pytest.mark.parametrize("patch,msg", [
