@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from .kv import cache_over, pack
-from .sampling import SamplingConfig, process_logits, sample
+from .sampling import SamplingConfig, draw
 
 if TYPE_CHECKING:
     from .backend import TransformersBackend
@@ -56,7 +56,7 @@ class DecodeLoop:
         for t in range(self.steps):
             pos = self.lengths + t
             end_blocked = (self.generated + t) < cfg.min_new_tokens if cfg.min_new_tokens else None
-            picked = sample(process_logits(logits, cfg, self.seen, end_blocked), self.seeds, pos, cfg.sampler)
+            picked = draw(logits, cfg, self.seen, end_blocked, self.seeds, pos)
             tokens[:, t] = picked
             counts += alive
             alive = alive & (picked != end_index) & (t + 1 < self.limit)

@@ -54,36 +54,78 @@ class SamplingConfig:
         return asdict(self)
 
 
-def process_logits(logits: torch.Tensor, cfg: SamplingConfig, seen: torch.Tensor | None,
-                   end_blocked: torch.Tensor | None) -> torch.Tensor:
-    """(B, V) float32 logits over [codes..., END] -> filtered, temperature-scaled logits (-inf = excluded).
-    Order as in transformers: repetition penalty, temperature, top-k, top-p."""
+def _penalise_and_scale(logits: torch.Tensor, cfg: SamplingConfig, seen: torch.Tensor | None,
+                        end_blocked: torch.Tensor | None) -> torch.Tensor:
+    """Repetition penalty, temperature, END blocking: a new tensor (the input is never modified)."""
     x = logits
     if cfg.repetition_penalty != 1.0 and seen is not None:
         penalised = torch.where(x > 0, x / cfg.repetition_penalty, x * cfg.repetition_penalty)
         x = torch.where(seen, penalised, x)
+    x = x / cfg.temperature  # the copy every later step may write into
     if end_blocked is not None:  # (B,) bool; a tensor op, not a branch on its values (that would be a host sync)
-        x = torch.cat([x[:, :-1], x[:, -1:].masked_fill(end_blocked[:, None], float("-inf"))], dim=-1)
-    x = x / cfg.temperature
-    if cfg.top_k and cfg.top_k < x.shape[-1]:
-        kth = torch.topk(x, cfg.top_k, dim=-1).values[:, -1:]
-        x = x.masked_fill(x < kth, float("-inf"))
-    if cfg.top_p < 1.0:
-        sorted_x, order = torch.sort(x, dim=-1, descending=True)
-        probs = sorted_x.softmax(-1)
-        # Drop a token when the mass strictly before it already reaches top_p (the top token always stays).
-        drop_sorted = (probs.cumsum(-1) - probs) >= cfg.top_p
-        drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
-        x = x.masked_fill(drop, float("-inf"))
+        x[:, -1].masked_fill_(end_blocked, float("-inf"))
     return x
 
 
-def sample(filtered: torch.Tensor, seeds: torch.Tensor, positions: torch.Tensor, method: str = "gumbel") -> torch.Tensor:
+def _top_p_drop(sorted_x: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Over logits sorted in descending order: drop a token when the mass of the tokens with a strictly larger logit
+    already reaches top_p (the top token always stays). Tokens with equal logits are kept or dropped together, so
+    the result does not depend on how a sort orders ties (transformers' warper leaves that to the sort)."""
+    probs = sorted_x.softmax(-1)
+    before = probs.cumsum(-1) - probs
+    neg = -sorted_x.contiguous()  # ascending: each value's first position is its tie group's start
+    group_start = torch.searchsorted(neg, neg, right=False)
+    return before.gather(-1, group_start) >= top_p
+
+
+def process_logits(logits: torch.Tensor, cfg: SamplingConfig, seen: torch.Tensor | None,
+                   end_blocked: torch.Tensor | None) -> torch.Tensor:
+    """(B, V) float32 logits over [codes..., END] -> filtered, temperature-scaled logits (-inf = excluded).
+    Order as in transformers: repetition penalty, temperature, top-k, top-p (END blocking commutes with these)."""
+    x = _penalise_and_scale(logits, cfg, seen, end_blocked)
+    if cfg.top_k and cfg.top_k < x.shape[-1]:
+        kth = torch.topk(x, cfg.top_k, dim=-1).values[:, -1:]
+        x.masked_fill_(x < kth, float("-inf"))
+    if cfg.top_p < 1.0:
+        sorted_x, order = torch.sort(x, dim=-1, descending=True)
+        drop = torch.zeros_like(sorted_x, dtype=torch.bool).scatter(-1, order, _top_p_drop(sorted_x, cfg.top_p))
+        x.masked_fill_(drop, float("-inf"))
+    return x
+
+
+def sample(filtered: torch.Tensor, seeds: torch.Tensor, positions: torch.Tensor, method: str = "gumbel",
+           columns: torch.Tensor | None = None) -> torch.Tensor:
     """An exact draw from softmax(filtered) per row, its randomness a function of (seed, position) only.
-    Excluded tokens (-inf) can never be picked by either method."""
+    Excluded tokens (-inf) can never be picked by either method. With `columns` (B, C), `filtered` holds only those
+    vocabulary columns (ascending per row, every column outside them excluded) and the picked column ids are
+    returned: the same draw as over the whole row, since both methods only ever look at the non-excluded columns."""
     if method == "gumbel":
-        return torch.argmax(filtered + gumbel_noise(seeds, positions, filtered.shape[-1]), dim=-1)
-    cdf = filtered.softmax(-1).double().cumsum(-1)
-    u = uniforms(seeds, positions) * cdf[:, -1]
-    picked = torch.searchsorted(cdf, u[:, None], right=True)[:, 0]
-    return picked.clamp_(max=filtered.shape[-1] - 1)
+        width = filtered.shape[-1] if columns is None else None
+        picked = torch.argmax(filtered + gumbel_noise(seeds, positions, width, columns), dim=-1)
+    else:
+        cdf = filtered.softmax(-1).double().cumsum(-1)
+        u = uniforms(seeds, positions) * cdf[:, -1]
+        picked = torch.searchsorted(cdf, u[:, None], right=True)[:, 0].clamp_(max=filtered.shape[-1] - 1)
+    return picked if columns is None else columns.gather(1, picked[:, None])[:, 0]
+
+
+# The top-k fast path ranks this many extra tokens, so logits tied with the k-th best (common in bf16) are kept,
+# as the full-width filter keeps them; only more than TIE_MARGIN tokens tied at the boundary would differ.
+TIE_MARGIN = 16
+
+
+def draw(logits: torch.Tensor, cfg: SamplingConfig, seen: torch.Tensor | None, end_blocked: torch.Tensor | None,
+         seeds: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """process_logits + sample, the decode loop's per-token call. With top_k on, only the top k (+ ties) columns are
+    filtered and given noise, not all 65,537: the same token as the full-width path (the noise of a column is a
+    function of its id), at a fraction of the elementwise work per row and token."""
+    width = logits.shape[-1]
+    if not cfg.top_k or cfg.top_k + TIE_MARGIN >= width:
+        return sample(process_logits(logits, cfg, seen, end_blocked), seeds, positions, cfg.sampler)
+    x = _penalise_and_scale(logits, cfg, seen, end_blocked)
+    vals, cols = torch.topk(x, cfg.top_k + TIE_MARGIN, dim=-1)  # sorted, descending
+    vals = vals.masked_fill(vals < vals[:, cfg.top_k - 1:cfg.top_k], float("-inf"))
+    if cfg.top_p < 1.0:
+        vals = vals.masked_fill(_top_p_drop(vals, cfg.top_p), float("-inf"))
+    cols, order = cols.sort(dim=-1)  # ascending ids: ties in the draw resolve as over the whole row
+    return sample(vals.gather(1, order), seeds, positions, cfg.sampler, columns=cols)

@@ -145,3 +145,46 @@ def test_config_validation():
                 dict(repetition_penalty=0), dict(min_new_tokens=-1)]:
         with pytest.raises(ValueError):
             SamplingConfig(**bad)
+
+
+def test_gumbel_noise_is_finite_at_the_extreme_hashes():
+    """The largest hash once gave u == 1.0 in float32, infinite noise, and NaN for an excluded (-inf) logit."""
+    from llasa_search.generation.rng import gumbel_from_bits
+
+    noise = gumbel_from_bits(torch.tensor([0, 1, 2**23 - 2, 2**23 - 1]))
+    assert torch.isfinite(noise).all(), noise
+
+
+def test_an_excluded_token_is_never_drawn_over_the_full_vocabulary():
+    """Top-k 50 over 65,537 columns, 512 rows: every pick is one of its row's 50 best (with the old 24-bit noise,
+    ~0.4% of such draws picked an excluded column)."""
+    gen = torch.Generator().manual_seed(1)
+    n, width = 512, 65537
+    logits = torch.randn(n, width, generator=gen)
+    cfg = SamplingConfig(temperature=1.0, top_k=50)
+    filtered = process_logits(logits, cfg, None, None)
+    picked = sample(filtered, torch.arange(n, dtype=torch.int64), torch.full((n,), 9, dtype=torch.int64))
+    assert torch.isfinite(filtered.gather(1, picked[:, None])).all()
+
+
+@pytest.mark.parametrize("cfg", [SamplingConfig(), SamplingConfig(top_p=0.9, min_new_tokens=3),
+                                 SamplingConfig(top_k=20, repetition_penalty=1.3, sampler="cdf"),
+                                 SamplingConfig(top_k=50, top_p=0.5, temperature=1.3, sampler="cdf")],
+                         ids=["official", "top_p", "penalty-cdf", "top_p-cdf"])
+def test_top_k_fast_path_draws_the_same_token_as_the_full_width_filter(cfg):
+    """`draw` filters and noises only the top k (+ ties) columns; it must pick what sample(process_logits(...))
+    picks over all 65,537 columns, including with ties at the k-th logit (bf16-like quantised logits)."""
+    from llasa_search.generation.sampling import draw
+
+    gen = torch.Generator().manual_seed(2)
+    n, width = 256, 65537
+    logits = torch.randn(n, width, generator=gen) * 2
+    logits[n // 2:] = (logits[n // 2:] * 8).round() / 8  # coarse values: many ties at the k-th best
+    seen = torch.rand(n, width, generator=gen) < 0.01
+    blocked = torch.rand(n, generator=gen) < 0.5
+    logits[:, -1] = 4.0  # END among the best, so blocking it matters
+    seeds, pos = torch.arange(n, dtype=torch.int64) * 31, torch.arange(n, dtype=torch.int64) + 40
+    fast = draw(logits, cfg, seen, blocked, seeds, pos)
+    full = sample(process_logits(logits, cfg, seen, blocked), seeds, pos, cfg.sampler)
+    assert torch.equal(fast, full)
+    assert not (fast[blocked] == width - 1).any()
