@@ -37,9 +37,11 @@ _TRAINING_TEXT = (
 TINY_DIRNAMES = ("llm", "codec")
 
 
-def build_tiny_tokenizer(codebook_size: int, base_vocab_size: int = 512):
+def build_tiny_tokenizer(codebook_size: int, base_vocab_size: int = 512, first_special_id: int | None = None):
     """Byte-level BPE trained in-process, then Llama-3 control tokens, the eight Llasa specials in their
-    official order, and `<|s_0|>`..`<|s_{K-1}|>` speech tokens (so speech id = first speech id + code)."""
+    official order, and `<|s_0|>`..`<|s_{K-1}|>` speech tokens (so speech id = first speech id + code).
+    `first_special_id`: reserved filler tokens before the specials so they start at this id, as in the real
+    tokenizer (128,256: specials 128,256-128,263, speech 128,264 on, 193,800 ids with 65,536 codes)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -59,6 +61,10 @@ def build_tiny_tokenizer(codebook_size: int, base_vocab_size: int = 512):
         eos_token="<|eot_id|>",
         pad_token="<|end_of_text|>",
     )
+    if first_special_id is not None:
+        if first_special_id < len(fast):
+            raise ConfigError(f"first_special_id {first_special_id} < the {len(fast)} base tokens")
+        fast.add_tokens([f"<|reserved_{i}|>" for i in range(first_special_id - len(fast))], special_tokens=True)
     fast.add_tokens(list(LLASA_SPECIAL_TOKENS), special_tokens=True)
     fast.add_tokens([speech_token(i) for i in range(codebook_size)], special_tokens=True)
     fast.chat_template = LLAMA3_STYLE_CHAT_TEMPLATE
@@ -139,6 +145,18 @@ XCODEC2_PREPROCESSOR_CONFIG = {
 TINY_MARKER = "TINY_MODELS.json"
 
 
+def boost_end(llm, end_id: int, boost: float) -> None:
+    """A random head almost never samples SPEECH_GENERATION_END (1 in 65,537), so every random-weight utterance
+    would run to max length; under the official recipe (top_k=50, temperature 0.8) boost 0.45 gives the tiny
+    model a median of ~150 tokens (3 s), like a short sentence (measured on 16 candidates: 0.4 -> 179,
+    0.5 -> 113, 0.65 -> 46). Align the END row with the mean hidden direction so its logit is large on average."""
+    import torch
+
+    with torch.no_grad():
+        head = llm.get_output_embeddings().weight
+        head[end_id] = head.mean(0) + boost * llm.model.norm.weight / llm.model.norm.weight.norm()
+
+
 def make_tiny(out_dir: str | os.PathLike, codebook_size: int = 65536, seed: int = 0, eos_boost: float = 0.45) -> dict:
     """Write `out_dir/llm` (LlamaForCausalLM + tokenizer) and `out_dir/codec` (Xcodec2Model + feature
     extractor config). Returns the two paths. Deterministic for a given seed.
@@ -166,14 +184,7 @@ def _write_tiny(out: Path, codebook_size: int, seed: int, eos_boost: float) -> N
 
     tokenizer = build_tiny_tokenizer(codebook_size)
     llm = build_tiny_llm(len(tokenizer), seed)
-    eos_id = tokenizer.convert_tokens_to_ids("<|SPEECH_GENERATION_END|>")
-    with torch.no_grad():
-        # A random head almost never samples SPEECH_GENERATION_END (1 in 65,537), so every tiny utterance would
-        # run to max length; under the official recipe (top_k=50, temperature 0.8) boost 0.45 gives a median of
-        # ~150 tokens (3 s), like a short sentence (measured on 16 candidates: 0.4 -> 179, 0.5 -> 113, 0.65 -> 46).
-        # Align the END row with the mean hidden direction so its logit is large on average.
-        head = llm.get_output_embeddings().weight
-        head[eos_id] = head.mean(0) + eos_boost * llm.model.norm.weight / llm.model.norm.weight.norm()
+    boost_end(llm, tokenizer.convert_tokens_to_ids("<|SPEECH_GENERATION_END|>"), eos_boost)
     torch.manual_seed(seed + 1)
     codec = build_tiny_codec(codebook_size)
     llm_dir, codec_dir = out / "llm", out / "codec"
