@@ -38,7 +38,6 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 import torch  # noqa: E402
 
 from benchmarks import pipeline_stack as stack  # noqa: E402
-from llasa_search.decode_window import DecodeWindow  # noqa: E402
 from llasa_search.generation import SamplingConfig  # noqa: E402
 from llasa_search.generation.ledger import TOTAL  # noqa: E402
 from llasa_search.generation.syncs import HostSyncCounter  # noqa: E402
@@ -70,12 +69,15 @@ class Run:
         return self.ledger["time_s"].get(component, 0.0)
 
 
-def strategy_options(name: str, args) -> dict:
-    """The strategy's options at `--budget` candidates, filled by the strategy class as a sweep does."""
+def strategy_options(name: str, args, window: bool = True) -> dict:
+    """The strategy's options at `--budget` candidates, filled by the strategy class as a sweep does.
+    `window=False`: partial candidates decoded as prompt + whole prefix (partial_window_s 0)."""
     base = {"best_of_n": {"verifiers": [stack.SPEAKER, stack.CONTENT]},
             "staged": {"prm_verifier": stack.SPEAKER, "orm_verifier": stack.CONTENT, "beam_width": 2,
                        "step_tokens": args.step_tokens, "prm_seconds": args.prm_seconds}}[name]
     base["max_new_tokens"] = args.max_tokens
+    if not window:
+        base["partial_window_s"] = 0
     opts, _ = strategy_class(name).options_for_budget(args.budget, "candidates", base)
     return opts
 
@@ -118,8 +120,7 @@ def forward_token_hook(model):
 def run_search(engine, verifiers, prepared, name, args, label, seed, sampling=None, window=True,
                count_syncs=True) -> Run:
     sync = torch.cuda.synchronize if engine.lm.device.startswith("cuda") else None
-    ctx = SearchContext(engine, verifiers, sampling or SamplingConfig(),
-                        decode_window=DecodeWindow() if window else None)
+    ctx = SearchContext(engine, verifiers, sampling or SamplingConfig())
     lm_counter = CountedBackend(ctx.backend).counter
     asr = verifiers[stack.CONTENT]
     batches = []
@@ -132,7 +133,7 @@ def run_search(engine, verifiers, prepared, name, args, label, seed, sampling=No
     asr.score = recorded
     counted, handle = forward_token_hook(engine.lm.model)
     search_counter = HostSyncCounter() if count_syncs else None
-    strat = make_strategy(name, strategy_options(name, args))
+    strat = make_strategy(name, strategy_options(name, args, window))
     try:
         start = time.perf_counter()
         with ctx.ledger.timer(TOTAL, sync):
