@@ -154,18 +154,11 @@ class LlasaEngine:
         return self.lm.vocab.ids_to_codes(generated_ids)
 
     def decode(self, items: Sequence[tuple[PreparedRequest, Sequence[int]]],
-               ledger: CostLedger | None = None, windows: Sequence[DecodeWindow | None] | None = None
-               ) -> list[np.ndarray]:
+               windows: Sequence[DecodeWindow | None] | None = None) -> list[np.ndarray]:
         """Decode (request, generated speech codes) pairs; for cloning/continuation the prompt's codes are
         decoded in front and their audio removed. `windows[i]` (partial scoring) decodes only the candidate's last
-        seconds after a short context (decode_window.py). The ledger counts every code decoded, context included."""
+        seconds after a short context (decode_window.py). Costs are the caller's to charge (SearchContext.decode
+        charges the search's ledger; the codec's counters include every code decoded, context included)."""
         windows = [None] * len(items) if windows is None else list(windows)
         plans = [decode_inputs(req.prompt_codes, codes, w) for (req, codes), w in zip(items, windows)]
-        calls, secs = self.codec.calls, self.codec.seconds_decoded
-        wall = self.codec.wall
-        audio = self.codec.decode([kept for _, kept in plans], [context for context, _ in plans])
-        if ledger is not None:
-            ledger.codec_calls += self.codec.calls - calls
-            ledger.codec_audio_seconds += self.codec.seconds_decoded - secs
-            ledger.wall_seconds["codec"] += self.codec.wall - wall
-        return audio
+        return self.codec.decode([kept for _, kept in plans], [context for context, _ in plans])

@@ -35,3 +35,7 @@ class MissingFileError(LlasaSearchError, FileNotFoundError):
 
 class ResultsError(LlasaSearchError, ValueError):
     """A results folder cannot be used as asked (empty, locked, made with other settings)."""
+
+
+class TraceError(LlasaSearchError, ValueError):
+    """A file given as a search trace is not one (not JSON, or not written by `synthesize --trace`)."""

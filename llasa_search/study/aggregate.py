@@ -40,7 +40,7 @@ def flat_metrics(metrics: dict) -> dict[str, float]:
         for k, x in m.items():
             if _num(x):
                 out[f"m:{v}:{k}"] = float(x)
-        if verifier_kind(v) == "asr" and all(_num(m.get(k)) for k in ("substitutions", "deletions", "insertions")):
+        if verifier_kind(v) == "content" and all(_num(m.get(k)) for k in ("substitutions", "deletions", "insertions")):
             out[f"m:{v}:errors"] = float(m["substitutions"] + m["deletions"] + m["insertions"])
     return out
 
@@ -103,7 +103,7 @@ class _Scorer:
             if self.policy == "error":
                 raise FailedMetricError(describe(rec, v, m) + "; choose --failure-policy worst or drop to report it")
             if self.policy == "worst":
-                keys = self.reported.get(v) or ({"wer", "errors", "ref_len"} if kind == "asr" else {"score"})
+                keys = self.reported.get(v) or ({"wer", "errors", "ref_len"} if kind == "content" else {"score"})
                 for k in keys:
                     w = worst_value(kind, k, m, item.get("text", ""), item.get("language", "en"))
                     if w is not None:

@@ -21,9 +21,9 @@ from ..errors import ResultsError
 
 FAILURE_POLICIES = ("worst", "drop", "error")
 DEFAULT_POLICY = "worst"
-MAIN_KEYS = {"asr": ("wer",), "sim": ("sim", "score"), "emotion": ("emotion_sim", "sim", "score"),
+MAIN_KEYS = {"content": ("wer",), "speaker": ("sim", "score"), "emotion": ("emotion_sim", "sim", "score"),
              "other": ("score",)}
-WORST = {"asr": {"wer": 1.0}, "sim": {"sim": 0.0, "score": 0.0}, "emotion": {"emotion_sim": 0.0, "sim": 0.0,
+WORST = {"content": {"wer": 1.0}, "speaker": {"sim": 0.0, "score": 0.0}, "emotion": {"emotion_sim": 0.0, "sim": 0.0,
                                                                              "score": 0.0}}
 POLICY_TEXT = {
     "worst": "a failed metric counts as the worst outcome (WER/CER 100 %, corpus errors = reference length; speaker "
@@ -66,7 +66,7 @@ def reference_length(text: str, language: str) -> int:
 
 def worst_value(kind: str, key: str, metrics, text: str, language: str) -> float | None:
     """The value a failed metric `key` takes under the `worst` policy, or None when it has none."""
-    if kind == "asr" and key in ("errors", "ref_len"):
+    if kind == "content" and key in ("errors", "ref_len"):
         ref = metrics.get("ref_len") if isinstance(metrics, dict) else None
         return float(ref) if finite(ref) and ref > 0 else float(reference_length(text, language))
     return WORST.get(kind, {}).get(key)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from ..compute import BUDGET_UNITS  # noqa: F401  (re-exported: the config checks budget units against it)
 
-# Report vocabulary of a verifier's `kind` class attribute: tables and plots group metrics by these labels.
-_REPORT_KIND = {"content": "asr", "speaker": "sim", "emotion": "emotion", "other": "other"}
+# The verifier contract's kinds (verifiers.KINDS): tables and plots group metrics by them. (Before, the report
+# used its own labels asr/sim for content/speaker; records never stored them, so old results read the same.)
+KINDS = ("content", "speaker", "emotion", "other")
 
 
 def known_strategies() -> set[str]:
@@ -49,20 +50,18 @@ def _verifier_class(name: str):
 
 
 def verifier_kind(name: str) -> str:
-    """"asr" (content), "sim" (speaker), "emotion" or "other", from the verifier class's `kind` attribute."""
+    """"content", "speaker", "emotion" or "other", from the verifier class's `kind` attribute."""
     kind = getattr(_verifier_class(name), "kind", None)
-    if kind in _REPORT_KIND:
-        return _REPORT_KIND[kind]
-    return _guess_kind(name)
+    return kind if kind in KINDS else _guess_kind(name)
 
 
 def _guess_kind(name: str) -> str:
-    """Fallback for verifier classes that do not declare `kind` yet (or names no registry knows)."""
+    """Fallback for verifier classes that do not declare `kind` (or names no registry knows, e.g. in old results)."""
     low = name.lower()
     if low.startswith("sim") or low == "mel_sim":
-        return "sim"
+        return "speaker"
     if "emotion" in low:
         return "emotion"
     if any(t in low for t in ("asr", "whisper", "wer", "paraformer", "pocketsphinx")):
-        return "asr"
+        return "content"
     return "other"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import MissingFileError, ResultsError
 from .atomic import atomic_write_json
 from .failed_jobs import read_failures
 from .store import ResultStore
@@ -27,8 +27,20 @@ def write_plan(out: Path, store_file: str, jobs, shard=None) -> None:
                        "jobs": dict(counts)})
 
 
+def _read_plan(path: Path) -> dict:
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ResultsError(f"{path} is not a sweep plan ({e}); delete it and rerun the sweep command to write "
+                           f"it again") from None
+    if not isinstance(plan, dict) or not isinstance(plan.get("jobs"), dict):
+        raise ResultsError(f"{path} is not a sweep plan (no 'jobs'); delete it and rerun the sweep command to write "
+                           f"it again")
+    return plan
+
+
 def _planned(results: Path) -> tuple[Counter, str]:
-    plans = [json.loads(p.read_text()) for p in sorted((results / PLAN_DIR).glob("*.json"))]
+    plans = [_read_plan(p) for p in sorted((results / PLAN_DIR).glob("*.json"))]
     whole = [p for p in plans if not p.get("shard")]
     if whole:      # an unsharded run plans every job; shard plans (if any) are parts of it
         return Counter(whole[0]["jobs"]), "plan"
@@ -41,8 +53,8 @@ def _planned(results: Path) -> tuple[Counter, str]:
         return c, note
     cfg = results / "config.yaml"
     if not cfg.is_file():
-        raise FileNotFoundError(f"{results} has neither plan/ nor config.yaml: is it a folder written by "
-                                f"`llasa-search sweep`?")
+        raise ResultsError(f"{results} has neither plan/ nor config.yaml: is it a folder written by "
+                           f"`llasa-search sweep`?")
     from .config import load_config
     from .jobs import expand_jobs
 
@@ -64,7 +76,7 @@ class StatusRow:
 def sweep_status(results: str | Path) -> tuple[list[StatusRow], dict]:
     results = Path(results)
     if not results.is_dir():
-        raise FileNotFoundError(f"results folder {results} does not exist")
+        raise MissingFileError(f"results folder {results} does not exist")
     planned, source = _planned(results)
     store = ResultStore(results, quiet=True)
     done = Counter(k[1] for k in store.keys())
@@ -110,10 +122,6 @@ def add_status_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def cmd_status(args) -> int:
-    try:
-        rows, extra = sweep_status(args.results)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"llasa-search status: error: {e}", file=sys.stderr)
-        return 2
-    print(format_status(rows, extra))
+    """A folder that is not a sweep's raises the project's errors (one line, exit 2, from cli.main)."""
+    print(format_status(*sweep_status(args.results)))
     return 0

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import per_utterance
-from .names import verifier_kind
+from .names import KINDS, verifier_kind
 from .stats import bootstrap_mean, bootstrap_ratio
 
 ROW_KEYS = ["model", "strategy", "budget_unit", "budget"]
@@ -44,15 +44,15 @@ def metric_specs(df: pd.DataFrame, dataset: str) -> list[MetricSpec]:
     for v in verifiers:
         by_kind.setdefault(verifier_kind(v), []).append(v)
     specs: list[MetricSpec] = []
-    for kind in ("asr", "sim", "emotion", "other"):
+    for kind in KINDS:
         vs = by_kind.get(kind, [])
         for v in vs:
             tag = f" ({v})" if len(vs) > 1 else ""
-            if kind == "asr" and f"m:{v}:wer" in have:
+            if kind == "content" and f"m:{v}:wer" in have:
                 specs.append(MetricSpec(f"{word}{tag}", v, f"m:{v}:wer", "mean", 100.0, False))
                 if f"m:{v}:errors" in have and f"m:{v}:ref_len" in have:
                     specs.append(MetricSpec(f"{word} corpus{tag}", v, f"m:{v}:errors", "corpus", 100.0, False))
-            elif kind == "sim":   # similarities always name their model: two speaker models disagree
+            elif kind == "speaker":   # similarities always name their model: two speaker models disagree
                 col = f"m:{v}:sim" if f"m:{v}:sim" in have else f"m:{v}:score"
                 specs.append(MetricSpec(f"SIM ({v})", v, col))
             elif kind == "emotion":

@@ -210,9 +210,34 @@ def test_a_bug_in_a_sweep_is_not_reported_as_a_user_error(monkeypatch, tmp_path)
     (["sweep", "{cfg}", "--out", "{tmp}/o", "--shard", "5/2"], "shard"),
     (["sweep", "{cfg}", "--out", "{tmp}/o", "--executor", "nope"], "executor 'nope'"),
     (["sweep", "{cfg}", "--out", "{tmp}/o", "--workers", "2"], "--workers needs --ray"),
+    (["status", "{tmp}/nope"], "does not exist"),
+    (["status", "{tmp}"], "neither plan/ nor config.yaml"),
+    (["status", "{tmp}/bad_plan"], "is not a sweep plan"),
+    (["inspect", "{tmp}/missing.json", "--out", "{tmp}/o"], "no trace file"),
+    (["inspect", "{tmp}/garbage.json", "--out", "{tmp}/o"], "is not a JSON trace"),
+    (["inspect", "{tmp}/list.json", "--out", "{tmp}/o"], "is not a search trace"),
 ])
 def test_user_mistakes_in_study_commands_are_one_line(tmp_path, capsys, argv, expect):
     cfg = _sweep_config(tmp_path, [{"name": "s", "strategy": "sampling"}])
+    (tmp_path / "bad_plan" / "plan").mkdir(parents=True)
+    (tmp_path / "bad_plan" / "plan" / "records.json").write_text("{truncated")
+    (tmp_path / "garbage.json").write_bytes(b"\xff\xfe not json")
+    (tmp_path / "list.json").write_text("[1, 2]")
     rc = main([a.format(tmp=tmp_path, cfg=cfg) for a in argv])
     err = capsys.readouterr().err
-    assert rc == 2 and expect in err and "Traceback" not in err, err
+    assert rc == 2 and expect in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("module, func, argv", [
+    ("llasa_search.study.status", "sweep_status", ["status", "{tmp}"]),
+    ("llasa_search.study.html.inspect", "write_inspect_page", ["inspect", "{tmp}/t.json", "--out", "{tmp}/o"]),
+])
+def test_a_bug_in_status_or_inspect_keeps_its_traceback(monkeypatch, tmp_path, module, func, argv):
+    import importlib
+
+    def broken(*a, **kw):
+        raise ValueError("internal")
+
+    monkeypatch.setattr(importlib.import_module(module), func, broken)
+    with pytest.raises(ValueError, match="internal"):
+        main([a.format(tmp=tmp_path) for a in argv])

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from llasa_search.decode_window import DecodeWindow, decode_inputs
-from llasa_search.generation import CostLedger
 from verifiers.base import Verifier, VerifierResult
 
 PROMPT_SECONDS = 3.0
@@ -85,14 +84,15 @@ def test_windowed_audio_matches_the_slice_of_a_full_decode(engine, cloned):
     assert rel(part) < 0.15 and rel(part) < rel(bare)
 
 
-def test_ledger_counts_context_codes_too(engine, cloned):
-    codes = list(range(400))
-    led = CostLedger()
-    engine.decode([(cloned, codes)], led, windows=[DecodeWindow(seconds=2.0, context_seconds=0.5)])
-    assert led.codec_audio_seconds == pytest.approx((100 + 25) / 50)
-    led = CostLedger()
-    engine.decode([(cloned, codes)], led)
-    assert led.codec_audio_seconds == pytest.approx((len(cloned.prompt_codes) + 400) / 50)
+def test_the_codec_decodes_context_codes_too(engine, cloned):
+    """What the codec runs (and the search context charges: see the next test) includes the context codes."""
+    codes, codec = list(range(400)), engine.codec
+    before = codec.seconds_decoded
+    engine.decode([(cloned, codes)], windows=[DecodeWindow(seconds=2.0, context_seconds=0.5)])
+    assert codec.seconds_decoded - before == pytest.approx((100 + 25) / 50)
+    before = codec.seconds_decoded
+    engine.decode([(cloned, codes)])
+    assert codec.seconds_decoded - before == pytest.approx((len(cloned.prompt_codes) + 400) / 50)
 
 
 def test_context_decode_windows_live_states_for_window_prms_only(engine, cloned):
@@ -154,10 +154,10 @@ def test_the_codec_is_asked_for_the_configured_window(engine, cloned, monkeypatc
     asked = []   # (windows, (context length, kept length) per item) of every codec decode
     real = engine.decode
 
-    def spy(items, ledger=None, windows=None):
+    def spy(items, windows=None):
         ws = list(windows) if windows is not None else [None] * len(items)
         asked.append([(w, tuple(map(len, decode_inputs(req.prompt_codes, c, w)))) for (req, c), w in zip(items, ws)])
-        return real(items, ledger, windows)
+        return real(items, windows)
 
     monkeypatch.setattr(engine, "decode", spy)
     seconds, context = window

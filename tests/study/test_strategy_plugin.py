@@ -115,10 +115,10 @@ def test_verifier_kind_is_read_from_the_class(monkeypatch):
         def identity(self):
             return {"name": "whisper_like"}
 
-    assert verifier_kind("whisper_like") == "asr"   # no class known: today's name guess
+    assert verifier_kind("whisper_like") == "content"   # no class known: a guess from the name
     monkeypatch.setattr(registry, "verifier_class", {"whisper_like": WhisperLike}.__getitem__, raising=False)
-    assert verifier_kind("whisper_like") == "sim"
+    assert verifier_kind("whisper_like") == "speaker"
     from llasa_search.study.executors import local_verifiers
 
     monkeypatch.setitem(local_verifiers.LOCAL_VERIFIERS, "emotion_like", WhisperLike)
-    assert verifier_kind("emotion_like") == "sim"
+    assert verifier_kind("emotion_like") == "speaker"

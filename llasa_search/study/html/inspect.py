@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ...errors import MissingFileError, TraceError
 from ..atomic import atomic_write_text
 from .assets import AudioFiles
 from .page import audio_tag, esc, finite, page
@@ -24,15 +25,15 @@ def _resolve(trace_path: Path, p) -> Path | None:
 
 def write_inspect_page(trace_path, out_dir, audio: str = "copy") -> Path:
     trace_path, out = Path(trace_path), Path(out_dir)
+    if not trace_path.is_file():
+        raise MissingFileError(f"no trace file {trace_path}: write one with `llasa-search synthesize ... "
+                               f"--trace TRACE.json`")
     try:
         trace = json.loads(trace_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"no trace file {trace_path}: write one with `llasa-search synthesize ... "
-                                f"--trace TRACE.json`") from None
-    except ValueError as e:
-        raise ValueError(f"{trace_path} is not a JSON trace ({e})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise TraceError(f"{trace_path} is not a JSON trace ({e})") from None
     if not isinstance(trace, dict) or "candidates" not in trace:
-        raise ValueError(f"{trace_path} is not a search trace (no 'candidates'); pass the file written by "
+        raise TraceError(f"{trace_path} is not a search trace (no 'candidates'); pass the file written by "
                          f"`llasa-search synthesize --trace`")
     files = AudioFiles(out, audio)
     listed = trace.get("files") or {}

@@ -9,7 +9,7 @@ from .tree import tree_svg
 
 NOT_EVALUATED = ('<td class="num muted" data-value="" title="held-out verifiers judge only the chosen output '
                  '(and every best-of-n pool candidate)">not evaluated</td>')
-METRIC_LABEL = {"asr": "WER %", "sim": "SIM", "emotion": "EmoSIM", "other": "score"}
+METRIC_LABEL = {"content": "WER %", "speaker": "SIM", "emotion": "EmoSIM", "other": "score"}
 
 
 def main_value(metrics, verifier: str):
@@ -18,7 +18,7 @@ def main_value(metrics, verifier: str):
     if not isinstance(metrics, dict):
         return (metrics if finite(metrics) else None), METRIC_LABEL[kind], 1.0, 3
     value = next((metrics[k] for k in MAIN_KEYS.get(kind, ("score",)) if finite(metrics.get(k))), None)
-    return value, METRIC_LABEL.get(kind, "score"), (100.0 if kind == "asr" else 1.0), (1 if kind == "asr" else 3)
+    return value, METRIC_LABEL.get(kind, "score"), (100.0 if kind == "content" else 1.0), (1 if kind == "content" else 3)
 
 
 def failure_text(metrics, verifier: str) -> str | None:

@@ -148,7 +148,7 @@ def worst_rows(records: list[dict]) -> list[dict]:
     for rec in records:
         ev, sv = rec.get("evaluation_verifiers") or [], rec.get("search_verifiers") or []
         m = rec.get("metrics") or {}
-        asr, sim_e, sim_s = _first(ev, "asr"), _first([v for v in ev if v not in sv], "sim"), _first(sv, "sim")
+        asr, sim_e, sim_s = _first(ev, "content"), _first([v for v in ev if v not in sv], "speaker"), _first(sv, "speaker")
         wer = main_value(m.get(asr), asr)[0] if asr else None
         if asr and failure_text(m.get(asr), asr):
             wer = None
