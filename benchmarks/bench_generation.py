@@ -3,6 +3,7 @@
 
   python benchmarks/bench_generation.py                 # tiny offline model, batch 1/8/32, beam-loop ratio
   python benchmarks/bench_generation.py --big           # also a 1B-shaped random Llama (fp32 CPU, bf16 CUDA)
+  python benchmarks/bench_generation.py --compile       # also eager vs `compile: true` (torch.compile)
 
 Also printed: host syncs per extend (10 vs 50 tokens), the cost of `deterministic` (rows forwarded alone), and the
 effect of sampling only [codes, END] (the official call ranks the whole vocabulary for its top_k=50).
@@ -54,11 +55,13 @@ def raw_decode(model, prompt, batch, n_tokens, temperature=0.8, seed=0):
 
 
 @torch.inference_mode()
-def backend_decode(model, vocab, prompt, batch, n_tokens, temperature=0.8, seed=0, deterministic=False):
+def backend_decode(model, vocab, prompt, batch, n_tokens, temperature=0.8, seed=0, deterministic=False,
+                   compile=False):
     from llasa_search.generation import TransformersBackend, SamplingConfig
 
     # no early END: equal token counts
-    cfg = SamplingConfig(temperature=temperature, min_new_tokens=n_tokens, deterministic=deterministic)
+    cfg = SamplingConfig(temperature=temperature, min_new_tokens=n_tokens, deterministic=deterministic,
+                         compile=compile)
     backend = TransformersBackend(model, vocab, cfg, max_length=len(prompt) + n_tokens + 1)
     states = backend.prefill([prompt] * batch, seeds=[seed + i for i in range(batch)])
     device = next(model.parameters()).device
@@ -84,6 +87,24 @@ def compare(model, vocab, prompt, batch_sizes, n_tokens, repeats, label):
         rows.append((label, b, n_tokens, b * n_tokens / t_raw, b * n_tokens / t_be, t_raw / t_be))
         print(f"  {label:10s} batch {b:3d}: raw {rows[-1][3]:9.1f} tok/s  backend {rows[-1][4]:9.1f} tok/s  "
               f"ratio {rows[-1][5]:.2f}", flush=True)
+    return rows
+
+
+def compile_gain(model, vocab, prompt, batch_sizes, n_tokens, repeats, label):
+    """Eager vs `compile: true` backend, same prompts and seeds: the first call's compile time, then tokens/s."""
+    t0 = time.perf_counter()
+    backend_decode(model, vocab, prompt, batch_sizes[0], 2, compile=True)
+    print(f"  {label}: first compile {time.perf_counter() - t0:.1f} s", flush=True)
+    rows = []
+    for b in batch_sizes:
+        backend_decode(model, vocab, prompt, b, 2, compile=True)  # a new batch size: must not recompile
+        t_eager, t_comp = [], []
+        for r in range(repeats):
+            t_eager.append(backend_decode(model, vocab, prompt, b, n_tokens, seed=r))
+            t_comp.append(backend_decode(model, vocab, prompt, b, n_tokens, seed=r, compile=True))
+        rows.append((label, b, b * n_tokens / min(t_eager), b * n_tokens / min(t_comp), min(t_eager) / min(t_comp)))
+        print(f"  {label:10s} batch {b:3d}: eager {rows[-1][2]:9.1f} tok/s  compiled {rows[-1][3]:9.1f} tok/s  "
+              f"ratio {rows[-1][4]:.2f}", flush=True)
     return rows
 
 
@@ -191,6 +212,7 @@ def main(argv=None):
     ap.add_argument("--big-tokens", type=int, default=8)
     ap.add_argument("--big-layers", type=int, default=16)
     ap.add_argument("--big-repeats", type=int, default=1)
+    ap.add_argument("--compile", action="store_true", help="also eager vs `compile: true` (torch.compile)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = ap.parse_args(argv)
@@ -218,6 +240,10 @@ def main(argv=None):
     rows += compare(lm.model, lm.vocab, prompt, [int(b) for b in args.batch_sizes.split(",")], args.tokens,
                     args.repeats, "tiny")
 
+    compiled = []
+    if args.compile:
+        compiled += compile_gain(lm.model, lm.vocab, prompt, [int(b) for b in args.batch_sizes.split(",")],
+                                 args.tokens, args.repeats, "tiny")
     syncs = {n: host_syncs(lm.model, lm.vocab, prompt, 8, n) for n in (10, 50)}
     det = deterministic_cost(lm.model, lm.vocab, prompt, 8, args.tokens, args.repeats)
     mass, slots, top_mass = vocabulary_effect(lm.model, lm.vocab, prompt)
@@ -235,6 +261,9 @@ def main(argv=None):
         big_prompt = [128000] + list(range(1000, 1000 + len(prompt) - 2)) + [vocab.speech_generation_start]
         rows += compare(model, vocab, big_prompt, [int(b) for b in args.big_batch_sizes.split(",")],
                         args.big_tokens, args.big_repeats, "1B-shape")
+        if args.compile:
+            compiled += compile_gain(model, vocab, big_prompt, [int(b) for b in args.big_batch_sizes.split(",")],
+                                     args.big_tokens, args.big_repeats, "1B-shape")
         counted_b, led_b = beam_ratio(model, vocab, [big_prompt, big_prompt[:-5] + big_prompt[-1:]], steps=2)
         beam_big = counted_b / (led_b.prefilled_tokens + led_b.generated_tokens)
 
@@ -242,6 +271,11 @@ def main(argv=None):
     print("|---|---|---|---|---|---|")
     for label, b, n, raw, be, ratio in rows:
         print(f"| {label} | {b} | {n} | {raw:.1f} | {be:.1f} | {ratio:.2f} |")
+    if compiled:
+        print("\n| model | batch | eager tok/s | compiled tok/s | eager time / compiled time |")
+        print("|---|---|---|---|---|")
+        for label, b, eager, comp, ratio in compiled:
+            print(f"| {label} | {b} | {eager:.1f} | {comp:.1f} | {ratio:.2f} |")
     print(f"\nhost syncs per extend (batch 8): {syncs[10]} for 10 tokens, {syncs[50]} for 50 tokens")
     print(f"deterministic mode (batch 8, {args.tokens} tokens, rows forwarded alone): {det:.2f}x the batched time")
     print(f"full vocabulary vs [codes, END] (tiny model, 40 positions, T=0.8): mass outside {mass:.4f}; of the "

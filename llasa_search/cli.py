@@ -34,6 +34,9 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deterministic", action="store_true", default=None,
                    help="forward every sequence alone so its tokens cannot depend on its batch mates in bf16/fp16 "
                         "(slower; exact in fp32 without it)")
+    p.add_argument("--compile", action="store_true", default=None,
+                   help="static KV cache + torch.compile of the decode step (same tokens; a one-off compile cost, "
+                        "then less per-token overhead; on CPU needs a C++ compiler)")
     p.add_argument("--max-batch-rows", type=int, default=None,
                    help="at most this many sequences per LM forward (bounds GPU memory; results do not change)")
 
@@ -94,8 +97,15 @@ def load_engine(args):
     from .generation import SamplingConfig
 
     given = {k: getattr(args, k) for k in ("temperature", "top_p", "top_k", "repetition_penalty",
-                                               "deterministic")}
+                                               "deterministic", "compile")}
     sampling = SamplingConfig(**{k: v for k, v in given.items() if v is not None})
+    if sampling.compile:
+        from .generation.compiled import check_compile_toolchain
+
+        import torch
+
+        auto = "cuda" if torch.cuda.is_available() else "cpu"
+        check_compile_toolchain(auto if args.device == "auto" else args.device)
     return LlasaEngine.load(args.model, codec, device=args.device, dtype=args.dtype,
                             attn_implementation=args.attn_implementation, sampling=sampling,
                             max_batch_rows=args.max_batch_rows)

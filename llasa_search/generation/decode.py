@@ -44,26 +44,47 @@ class DecodeLoop:
         neg = torch.finfo(backend.dtype).min
         self.mask = torch.where(keep, 0.0, neg).to(backend.dtype)[:, None, None, :]
 
+    def _eager_step(self, logits, end_blocked, pos, t):
+        """Sample, then forward the sampled tokens over a cache that grows by one column."""
+        if t == 0:
+            self.cache = cache_over(self.buf, self.lmax)
+        picked = draw(logits, self.cfg, self.seen, end_blocked, self.seeds, pos)
+        ids = self.backend.index_to_id[picked][:, None]
+        return picked, self.backend.forward_rows(ids, self.cache, self.mask[..., :self.lmax + t + 1], pos[:, None])
+
+    def _compiled_step(self):
+        """The same step through the static cache and the compiled function (generation/compiled.py)."""
+        from .compiled import compiled_step, static_cache
+
+        fn = compiled_step(self.backend, self.cfg)
+        column = torch.tensor(self.lmax, dtype=torch.int64, device=self.backend.device)
+        cache = static_cache(self.buf, column)
+        first_visible = self.lmax - self.lengths
+
+        def step(logits, end_blocked, pos, t):
+            column.fill_(self.lmax + t)
+            return fn(logits, end_blocked, self.seen, self.seeds, pos, cache, first_visible, column)
+        return step
+
     def run(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """-> (tokens (B, steps) as indices into [codes..., END], tokens sampled per row (B,), last logits (B, V))."""
         b, cfg, end_index = self.backend, self.cfg, self.logits.shape[-1] - 1
         batch = self.logits.shape[0]
-        cache = cache_over(self.buf, self.lmax)
         tokens = torch.zeros(batch, self.steps, dtype=torch.int64, device=b.device)
         counts = torch.zeros(batch, dtype=torch.int64, device=b.device)
         alive = torch.ones(batch, dtype=torch.bool, device=b.device)
         logits = self.logits
+        step = self._compiled_step() if cfg.compile else self._eager_step
         for t in range(self.steps):
             pos = self.lengths + t
             end_blocked = (self.generated + t) < cfg.min_new_tokens if cfg.min_new_tokens else None
-            picked = draw(logits, cfg, self.seen, end_blocked, self.seeds, pos)
+            picked, next_logits = step(logits, end_blocked, pos, t)
             tokens[:, t] = picked
             counts += alive
             alive = alive & (picked != end_index) & (t + 1 < self.limit)
             if self.seen is not None:
                 self.seen.scatter_(1, picked[:, None], True)
-            ids = b.index_to_id[picked][:, None]
-            logits = b.forward_rows(ids, cache, self.mask[..., :self.lmax + t + 1], pos[:, None])
+            logits = next_logits
             self.steps_run = t + 1
             if self.steps_run % EARLY_EXIT_EVERY == 0 and self.steps_run < self.steps and not bool(alive.any()):
                 break

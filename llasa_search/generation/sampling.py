@@ -35,6 +35,9 @@ class SamplingConfig:
     # Forward every row alone and unpadded (prefill and decode), so an utterance's tokens cannot depend on its batch
     # mates in bf16/fp16 either. Costs throughput (batch-1 forwards): see benchmarks/bench_generation.py.
     deterministic: bool = False
+    # Static KV cache + torch.compile of the token step (generation/compiled.py). Same tokens as eager; pays a
+    # one-off compile (seconds to a minute) to cut per-token overhead. Needs a C++ compiler on CPU (inductor).
+    compile: bool = False
 
     def __post_init__(self):
         if not self.temperature > 0:

@@ -16,7 +16,8 @@ becomes `budget_tokens` + `budget_unit`, which the strategy spends as its docstr
 verifiers fill the strategy's `verifier_slots` in order (e.g. beam: prm_verifier, then final_verifiers). Options
 given explicitly are kept. Pools (`pool: true`) need a strategy with `pooled = True` (best_of_n) and candidate
 budgets; with several verifiers they choose lexicographically, as the report's best-of-n estimator assumes.
-Options temperature, top_p, top_k, repetition_penalty, min_new_tokens and deterministic go to the sampler (SamplingConfig), the
+Options temperature, top_p, top_k, repetition_penalty, min_new_tokens, deterministic and compile go to the sampler
+(SamplingConfig), the
 rest to the strategy's config class, which rejects unknown names.
 
 Ledger written to the record: the search's own per-utterance costs exactly as `run_search` returns them (one schema,
@@ -50,7 +51,8 @@ log = logging.getLogger(__name__)
 # Options of the token sampler (generation/sampling.py SamplingConfig), split off a strategy's options. "Sampling"
 # means three things here: this sampler (every strategy draws tokens with it), the `sampling` strategy (one sample,
 # no search: search/sampling.py) and the sampler options below (PlannedSearch.sampler).
-SAMPLER_KEYS = ("temperature", "top_p", "top_k", "repetition_penalty", "min_new_tokens", "deterministic")
+SAMPLER_KEYS = ("temperature", "top_p", "top_k", "repetition_penalty", "min_new_tokens", "deterministic",
+                "compile")
 SAMPLING_KEYS = SAMPLER_KEYS   # former name
 
 
