@@ -19,7 +19,7 @@ from .verify_context import verify_context
 
 def check_strategy(name: str, options: dict | None):
     """The strategy object for `name` with `options`, its selection rule checked too."""
-    from .search import make_strategy, strategy_class
+    from .search.registry import make_strategy, strategy_class
     from .search.selection import SelectionRule
 
     try:

@@ -9,7 +9,7 @@ from ..generation import SamplingConfig
 from .base import Strategy
 from .chunking import run_chunked
 from .context import SearchContext
-from .registry import strategy_class
+from .registry import make_strategy
 
 
 def load_verifiers(names: Sequence[str], options: dict | None = None) -> dict:
@@ -18,12 +18,6 @@ def load_verifiers(names: Sequence[str], options: dict | None = None) -> dict:
 
     options = options or {}
     return {name: create_verifier(name, **options.get(name, {})) for name in dict.fromkeys(names)}
-
-
-def make_strategy(strategy: str | Strategy, config=None) -> Strategy:
-    if isinstance(strategy, Strategy):
-        return strategy
-    return strategy_class(strategy)(config)
 
 
 def run_search(engine: LlasaEngine, requests: Sequence[SynthesisRequest | PreparedRequest], strategy="sampling",

@@ -10,9 +10,16 @@ from typing import ClassVar, Sequence
 
 from ..compute import CANDIDATES, COMPUTE_UNITS
 from ..errors import ConfigError
-from ..generation.rng import derive_seed
 
 BUDGET_UNITS = COMPUTE_UNITS   # units of `budget_tokens` (a candidate budget is mapped onto options instead)
+
+
+def derive_seed(parent_seed: int, position: int, child_index: int) -> int:
+    """generation.rng.derive_seed, imported at the first call: that module imports torch, and strategy modules must
+    stay importable without it (checking a strategy's options imports them)."""
+    from ..generation.rng import derive_seed as derive
+
+    return derive(parent_seed, position, child_index)
 
 
 @dataclasses.dataclass

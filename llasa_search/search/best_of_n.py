@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from ..generation.rng import derive_seed
-from .base import Strategy, StrategyConfig, budget_spent, max_length_for, request_seed
+from .base import Strategy, StrategyConfig, budget_spent, derive_seed, max_length_for, request_seed
 from .finalize import Finals, finalize_results
 from .registry import register
 from .selection import SelectionRule

@@ -29,5 +29,14 @@ def strategy_class(name: str) -> type:
     return _REGISTRY[name]
 
 
+def make_strategy(strategy, config=None):
+    """A strategy object from its name and config (dict or config dataclass); a Strategy passes through."""
+    from .base import Strategy
+
+    if isinstance(strategy, Strategy):
+        return strategy
+    return strategy_class(strategy)(config)
+
+
 def available_strategies() -> list[str]:
     return sorted(set(_BUILTIN) | set(_REGISTRY))

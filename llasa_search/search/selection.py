@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
-from ..generation.rng import derive_seed
+from .base import derive_seed
 
 RULES = ("weighted", "lexicographic", "threshold", "first")
 _TIE_INDEX = 0x7FFFFFFE  # a child index no fork uses

@@ -31,9 +31,8 @@ from dataclasses import dataclass, field
 from tqdm.auto import tqdm
 
 from ..decode_window import DecodeWindow
-from ..generation.rng import derive_seed
 from ..prompts import SPEECH_TOKENS_PER_SECOND
-from .base import budget_left, max_length_for, request_seed
+from .base import budget_left, derive_seed, max_length_for, request_seed
 from .finalize import Finals, finalize_results
 from .partial_window import check_window_fits
 from .selection import tie_key
