@@ -8,6 +8,11 @@ import torch
 
 _M32 = 0xFFFFFFFF
 
+# Which random stream a (seed, lineage) names: recorded in traces and in sweep config hashes, so a lineage is never
+# regenerated, nor a results folder resumed, under another stream. 2: 23-bit Gumbel noise (1 had 24 bits and could
+# give infinite noise).
+SAMPLER_VERSION = 2
+
 
 def mix32(x: torch.Tensor) -> torch.Tensor:
     """32-bit integer finaliser ('lowbias32') on int64 tensors holding values in [0, 2^32).

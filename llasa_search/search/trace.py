@@ -5,6 +5,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..generation.rng import SAMPLER_VERSION
+
 
 @dataclass
 class CandidateTrace:
@@ -69,5 +71,5 @@ class SearchResult:
             "prompt_ids": self.prompt_ids, "chosen_uid": self.chosen_uid, "codes": self.codes,
             "audio_seconds": len(self.audio) / self.sample_rate, "sample_rate": self.sample_rate,
             "scores": self.scores, "flags": self.flags, "ledger": self.ledger, "chunks": self.chunks,
-            "candidates": [c.to_dict() for c in self.candidates],
+            "candidates": [c.to_dict() for c in self.candidates], "sampler_version": SAMPLER_VERSION,
         }

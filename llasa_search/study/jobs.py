@@ -7,7 +7,7 @@ seed at max(budgets); the smaller budgets are read from that pool (bestofn.py).
 Keys: (utt_id, config_name, seed), config_name = "<dataset>/<model>/<strategy name>/<budget unit>=<value>".
 config_hash covers every setting that changes a job's record: model (path, codec, options), dataset content options,
 strategy kind, options, budget unit and value, pool (and the pool's budgets, which the record lists), search and
-evaluation verifiers and their verifier_options, so a results folder made with other settings is never silently
+evaluation verifiers and their verifier_options, and the sampler's random-stream version, so a results folder made with other settings is never silently
 reused. Left out, as they change no record: names, seeds (in the key), batch_size, output flags (which files are
 written), dataset selection options (subset, limit, shard: which items) and the verifier options in
 COSMETIC_VERIFIER_OPTIONS (where and in what batches a verifier runs).
@@ -54,7 +54,7 @@ class Job:
         d = {"model": [self.model.path, self.model.codec, self.model.options], "dataset": self.dataset.identity(),
              "strategy": self.strategy.strategy, "options": self.strategy.options, "unit": self.strategy.budget_unit,
              "budget": self.budget, "pool": self.strategy.pool, "search_verifiers": list(self.strategy.verifiers),
-             "evaluation_verifiers": list(self.evaluation_verifiers)}
+             "evaluation_verifiers": list(self.evaluation_verifiers), "sampler_version": _sampler_version()}
         if self.strategy.pool:
             d["pool_budgets"] = list(self.strategy.budgets)
         vopts = {v: {k: x for k, x in o.items() if k not in COSMETIC_VERIFIER_OPTIONS}
@@ -63,6 +63,12 @@ class Job:
         if vopts:   # only when set, so the hashes of configs without verifier_options stay as they were
             d["verifier_options"] = vopts
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _sampler_version() -> int:
+    from ..generation.rng import SAMPLER_VERSION  # lazy: planning a sweep must not need torch before it runs
+
+    return SAMPLER_VERSION
 
 
 # verifier options that decide where and how fast a verifier runs, not its scores

@@ -59,6 +59,16 @@ def test_round_trip_and_hash_tracks_options(tmp_path):
     assert {k for k in h2 if h2[k] != h3[k]} == {k for k in h2 if "/beam/" in k[1]}
 
 
+def test_hash_tracks_the_samplers_random_stream(monkeypatch):
+    """A folder made under another random stream (same seeds, other tokens) is never resumed as if it were this one."""
+    from llasa_search.generation import rng
+
+    before = {j.key: j.config_hash for j in expand_jobs(parse_config(cfg()), items)}
+    monkeypatch.setattr(rng, "SAMPLER_VERSION", rng.SAMPLER_VERSION + 1)
+    after = {j.key: j.config_hash for j in expand_jobs(parse_config(cfg()), items)}
+    assert all(before[k] != after[k] for k in before)
+
+
 @pytest.mark.parametrize("patch,msg", [
     ({"strategiez": []}, r"top level: unknown key\(s\) \['strategiez'\]"),
     ({"strategies": [{"strategy": "greedy"}]}, r"strategies\[0\].strategy: unknown strategy 'greedy'"),
