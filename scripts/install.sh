@@ -15,6 +15,13 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   ($SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null) \
     || echo "chromium/chromium-driver not installed: the HTML report's browser test will be skipped" >&2
 fi
+# A CJK font (1.6 MB download, 5 MB installed: Chinese, Japanese kana, Hangul), so the browser test sees glyphs for
+# non-Latin transcripts and ids instead of identical "tofu" boxes.
+if command -v chromium >/dev/null && ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get install -y -qq fonts-wqy-microhei >/dev/null \
+    || echo "fonts-wqy-microhei not installed: the browser test cannot check CJK glyphs and will skip that check" >&2
+fi
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 PIP="$VENV/bin/python -m pip"

@@ -9,6 +9,7 @@ import json
 import math
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 from html import unescape
@@ -211,6 +212,33 @@ def test_edge_pages_in_a_real_browser(edge_report, browser):
     notes = browser.execute_script("return Array.from(document.querySelectorAll('.note')).map(n => n.offsetHeight)")
     assert len(notes) >= 3 and all(h > 0 for h in notes)          # visible, not just present
     assert browser.execute_script("return document.querySelector('h1').textContent") == EDGE_IDS[1]
+
+
+def test_cjk_ids_render_as_glyphs(edge_report, browser):
+    """Each character draws its own shape, not the same missing-glyph box ("tofu") for all."""
+    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout \
+        if shutil.which("fc-list") else "unknown"
+    if not fonts.strip():
+        pytest.skip("no CJK font installed (scripts/install.sh installs fonts-wqy-microhei)")
+    _, out = edge_report
+    open_page(browser, out / utt_page_path("d", EDGE_IDS[1]), "report-edge-cjk.png")
+    glyphs = browser.execute_script(GLYPHS_JS, browser.find_element("css selector", "h1"), "日本語")
+    assert all(ink > 0 for ink, _ in glyphs) and len({shape for _, shape in glyphs}) == 3, glyphs
+
+
+# Each character drawn alone in the element's font on a canvas: (pixels inked, a hash of the drawing).
+GLYPHS_JS = """
+const style = getComputedStyle(arguments[0]);
+const c = document.createElement('canvas'); c.width = 96; c.height = 96;
+const g = c.getContext('2d', {willReadFrequently: true});
+g.font = `48px ${style.fontFamily}`;
+return Array.from(arguments[1]).map(ch => {
+  g.clearRect(0, 0, 96, 96); g.fillText(ch, 8, 64);
+  const px = g.getImageData(0, 0, 96, 96).data; let ink = 0, h = 0;
+  for (let i = 3; i < px.length; i += 4) { if (px[i]) ink++; h = (h * 31 + px[i]) | 0; }
+  return [ink, h];
+});
+"""
 
 
 # -- `llasa-search inspect` on one synthesize run (tiny models made by the demo sweep above) --------------------
