@@ -120,7 +120,7 @@ def forward_token_hook(model):
 def run_search(engine, verifiers, prepared, name, args, label, seed, sampling=None, window=True,
                count_syncs=True) -> Run:
     sync = torch.cuda.synchronize if engine.lm.device.startswith("cuda") else None
-    ctx = SearchContext(engine, verifiers, sampling or SamplingConfig())
+    ctx = SearchContext(engine, verifiers, sampling or SamplingConfig(min_new_tokens=args.min_tokens))
     lm_counter = CountedBackend(ctx.backend).counter
     asr = verifiers[stack.CONTENT]
     batches = []
@@ -271,11 +271,14 @@ def parse_args(argv=None):
                     help="random HuBERT CTC shape (large = hubert-large-ls960-ft, the verifier's default model)")
     ap.add_argument("--utterances", type=int, default=1)
     ap.add_argument("--budget", type=int, default=4, help="candidates per utterance (best_of_n n; staged as sweeps)")
-    ap.add_argument("--max-tokens", type=int, default=100, help="speech tokens per candidate at most (50 = 1 s)")
+    ap.add_argument("--max-tokens", type=int, default=125, help="speech tokens per candidate at most (50 = 1 s)")
+    ap.add_argument("--min-tokens", type=int, default=50,
+                    help="END blocked before this many tokens (sampler min_new_tokens): no candidate ends in the "
+                         "first step, whatever the random model's END geometry")
     ap.add_argument("--step-tokens", type=int, default=50, help="staged: tokens per search step")
     ap.add_argument("--prm-seconds", type=float, default=2.0, help="staged: seconds guided by the speaker PRM")
     ap.add_argument("--prompt-seconds", type=float, default=2.0, help="voice prompt length")
-    ap.add_argument("--median-tokens", type=float, default=75,
+    ap.add_argument("--median-tokens", type=float, default=90,
                     help="the random LM's END logit is calibrated so candidates end after about this many tokens")
     ap.add_argument("--end-boost", type=float, default=None, help="fixed END boost instead of the calibration")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -308,6 +311,8 @@ def main(argv=None) -> dict:
     engine = stack.build_engine(args, device, dtype)
     verifiers = stack.build_verifiers(args.asr_size, device, root)
     prepared = engine.prepare(stack.make_requests(args.utterances, args.prompt_seconds))
+    if args.end_boost is None:
+        args.end_boost = stack.calibrate_end(engine.lm, prepared[0].prompt_ids, args.median_tokens)
     warm_up(engine, verifiers, prepared)
     lm_params = sum(p.numel() for p in engine.lm.model.parameters()) / 1e6
     codec_params = sum(p.numel() for p in engine.codec.model.parameters()) / 1e6
@@ -316,9 +321,9 @@ def main(argv=None) -> dict:
           + f"; built and warmed up in {time.perf_counter() - t0:.0f} s")
     print(f"LM {args.lm_size}-shape, {engine.lm.model.config.num_hidden_layers} layers, {lm_params:.0f} M params, "
           f"vocab {engine.lm.model.config.vocab_size}, {str(dtype).replace('torch.', '')}; codec {args.codec_size} "
-          f"({codec_params:.0f} M); ASR ctc {args.asr_size}; speaker {stack.SPEAKER}")
+          f"({codec_params:.0f} M); ASR ctc {args.asr_size}; speaker {stack.SPEAKER}; END boost {args.end_boost:.2f}")
     print(f"{args.utterances} voice-cloning utterance(s), prompt {len(prepared[0].prompt_codes)} codes; budget "
-          f"{args.budget} candidates, at most {args.max_tokens} tokens each; seeds {args.seeds}")
+          f"{args.budget} candidates of {args.min_tokens}-{args.max_tokens} tokens; seeds {args.seeds}")
     for name in args.strategies:
         print(f"  {name}: {strategy_options(name, args)}")
 
@@ -339,7 +344,8 @@ def main(argv=None) -> dict:
                                        f"codec s decoded {decoded[0]:.1f} -> {decoded[1]:.1f} "
                                        f"({decoded[1] / decoded[0]:.3f}x)"), "codec_audio_s": decoded})
         if "best_of_n" in main_runs:
-            alone = runs("best_of_n", "deterministic", sampling=SamplingConfig(deterministic=True))
+            alone = runs("best_of_n", "deterministic", sampling=SamplingConfig(min_new_tokens=args.min_tokens,
+                                                                         deterministic=True))
             ratios.append({**ratio_row("rows forwarded alone (deterministic) -> batched", "best_of_n", alone,
                                     main_runs["best_of_n"], "lm",
                                     f"LM tok/s {alone.generated / alone.seconds('lm'):.1f} -> "

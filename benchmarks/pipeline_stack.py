@@ -38,8 +38,8 @@ def llasa_tokenizer():
     return build_tiny_tokenizer(CODEBOOK, first_special_id=LLAMA3_BASE_IDS)
 
 
-def build_lm(size: str, layers: int, device: str, dtype, end_boost: float | None = None,
-             median_tokens: float = 75) -> LlasaLM:
+def build_lm(size: str, layers: int, device: str, dtype, end_boost: float = 0.0) -> LlasaLM:
+    """Random LM; `end_boost` 0 leaves END a random row (calibrate_end sets it once a prompt exists)."""
     tok = llasa_tokenizer()
     vocab = SpeechVocab.from_tokenizer(tok)
     if size == "real":
@@ -50,37 +50,41 @@ def build_lm(size: str, layers: int, device: str, dtype, end_boost: float | None
     else:
         model = build_tiny_llm(len(tok), seed=0)
         model = model.to(device=device, dtype=dtype).eval()
-    boost_end(model, vocab.speech_generation_end, end_boost if end_boost is not None else
-              calibrated_end_boost(model, vocab, median_tokens))
+    boost_end(model, vocab.speech_generation_end, end_boost)
     return LlasaLM(model=model, tokenizer=tok, vocab=vocab, device=device, source=f"random {size}-shape")
 
 
 @torch.no_grad()
-def calibrated_end_boost(model, vocab: SpeechVocab, median_tokens: float, top_k: int = 50, temperature: float = 0.8,
-                         positions: int = 60) -> float:
-    """The END boost (tiny.boost_end) under which a candidate ends with probability ln 2 / median_tokens per token
-    (so about half run past `median_tokens`) under the official sampler, averaged over random-code positions: the
-    hidden-state geometry of a random model changes with its depth, so no single boost fits every shape."""
-    device = model.device
-    gen = torch.Generator().manual_seed(0)
-    codes = torch.randint(0, vocab.codebook_size, (1, positions), generator=gen) + vocab.first_speech_id
-    ids = torch.cat([torch.tensor([[vocab.speech_generation_start]]), codes], 1).to(device)
-    h = model.model(input_ids=ids).last_hidden_state[0].float()
+def calibrate_end(lm: LlasaLM, prompt_ids: list[int], median_tokens: float, positions: int = 32,
+                  top_k: int = 50, temperature: float = 0.8) -> float:
+    """Boost END (tiny.boost_end) so that a candidate ends with probability ln 2 / median_tokens per token under
+    the official sampler (about half run past `median_tokens`), measured on `positions` tokens the model samples
+    itself after `prompt_ids` (END blocked): the hidden-state geometry of a random model depends on its depth and
+    on what it reads, so no fixed boost fits every shape. Returns the boost."""
+    from llasa_search.generation import SamplingConfig, TransformersBackend
+
+    model, vocab = lm.model, lm.vocab
+    backend = TransformersBackend(model, vocab, SamplingConfig(min_new_tokens=positions))
+    (state,) = backend.prefill([list(prompt_ids)], [0])
+    backend.extend([state], positions)
+    ids = torch.tensor([state.ids], device=model.device)
+    h = model.model(input_ids=ids).last_hidden_state[0, len(prompt_ids) - 1:-1].float()
     head = model.get_output_embeddings().weight.float()
     speech = h @ head[vocab.first_speech_id:vocab.first_speech_id + vocab.codebook_size].T / temperature
     direction = model.model.norm.weight.float() / model.model.norm.weight.float().norm()
     base, slope = h @ head.mean(0) / temperature, h @ direction / temperature
     kth = speech.topk(top_k - 1, dim=-1).values
 
-    def p_end(boost):      # END's probability among the top-k after temperature
+    def p_end(boost):      # END's probability when it makes the top-k (k - 1 codes + END), after temperature
         end = (base + boost * slope)[:, None]
-        top = torch.cat([kth, end], 1)
-        return float(torch.where(end[:, 0] >= kth[:, -1], top.softmax(-1)[:, -1], 0.0).mean())
+        p = torch.cat([kth, end], 1).softmax(-1)[:, -1]
+        return float(torch.where(end[:, 0] >= kth[:, -1], p, torch.zeros_like(p)).mean())
 
     target, lo, hi = 0.693 / median_tokens, 0.0, 50.0
     for _ in range(40):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if p_end(mid) < target else (lo, mid)
+    boost_end(model, vocab.speech_generation_end, hi)
     return hi
 
 
@@ -93,7 +97,7 @@ def build_codec(size: str, device: str, dtype) -> SpeechCodec:
 
 
 def build_engine(args, device: str, dtype) -> LlasaEngine:
-    lm = build_lm(args.lm_size, args.layers, device, dtype, args.end_boost, args.median_tokens)
+    lm = build_lm(args.lm_size, args.layers, device, dtype, args.end_boost or 0.0)
     codec = build_codec(args.codec_size, device, dtype if args.codec_bf16 else torch.float32)
     return LlasaEngine(lm, codec)
 
