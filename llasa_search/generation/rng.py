@@ -10,7 +10,7 @@ _M32 = 0xFFFFFFFF
 
 # Which random stream a (seed, lineage) names: recorded in traces and in sweep config hashes, so a lineage is never
 # regenerated, nor a results folder resumed, under another stream. 2: 23-bit Gumbel noise (1 had 24 bits and could
-# give infinite noise).
+# give infinite noise; its CDF uniforms could round to 1.0).
 SAMPLER_VERSION = 2
 
 
@@ -41,8 +41,12 @@ def derive_seed(parent_seed: int, position: int, child_index: int) -> int:
 def uniforms(seeds: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     """(B,) seeds and positions -> (B,) float64 uniforms in (0, 1), deterministic per (seed, position)."""
     h = mix32((seeds & _M32) ^ mix32((positions * 0x9E3779B1) & _M32))
-    h2 = mix32(h ^ 0x5BD1E995)  # 64 bits of randomness -> 53-bit mantissa
-    return ((h >> 6).to(torch.float64) * (1 << 27) + (h2 >> 5).to(torch.float64) + 0.5) / float(1 << 53)
+    return uniform_from_hashes(h, mix32(h ^ 0x5BD1E995))
+
+
+def uniform_from_hashes(h: torch.Tensor, h2: torch.Tensor) -> torch.Tensor:
+    """Two 32-bit hashes -> 52 random bits -> u in [2^-53, 1 - 2^-53], exact in float64 (never 0 or 1)."""
+    return ((h >> 6).to(torch.float64) * (1 << 26) + (h2 >> 6).to(torch.float64) + 0.5) / float(1 << 52)
 
 
 _COLUMN_KEYS: dict = {}

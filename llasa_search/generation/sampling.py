@@ -108,7 +108,8 @@ def sample(filtered: torch.Tensor, seeds: torch.Tensor, positions: torch.Tensor,
     else:
         cdf = filtered.softmax(-1).double().cumsum(-1)
         u = uniforms(seeds, positions) * cdf[:, -1]
-        picked = torch.searchsorted(cdf, u[:, None], right=True)[:, 0].clamp_(max=filtered.shape[-1] - 1)
+        # The first column whose cumulative mass reaches u * total: always a column with mass (0 < u < 1).
+        picked = torch.searchsorted(cdf, u[:, None], right=False)[:, 0].clamp_(max=filtered.shape[-1] - 1)
     return picked if columns is None else columns.gather(1, picked[:, None])[:, 0]
 
 

@@ -188,3 +188,16 @@ def test_top_k_fast_path_draws_the_same_token_as_the_full_width_filter(cfg):
     full = sample(process_logits(logits, cfg, seen, blocked), seeds, pos, cfg.sampler)
     assert torch.equal(fast, full)
     assert not (fast[blocked] == width - 1).any()
+
+
+def test_cdf_uniforms_stay_inside_zero_one_at_the_extreme_hashes():
+    """u == 1.0 would point past the last column with mass (an excluded token); u == 0 at the first column."""
+    from llasa_search.generation.rng import uniform_from_hashes
+
+    top, low = torch.tensor([2**32 - 1]), torch.tensor([0])
+    u = torch.cat([uniform_from_hashes(top, top), uniform_from_hashes(low, low)])
+    assert (u < 1).all() and (u > 0).all(), u
+    filtered = torch.tensor([[0.0, 1.0, float("-inf")], [float("-inf"), 0.0, 1.0]])
+    cdf = filtered.softmax(-1).double().cumsum(-1)
+    picked = torch.searchsorted(cdf, (u * cdf[:, -1])[:, None], right=False)[:, 0]
+    assert picked.tolist() == [1, 1]  # the last / first column with mass, never the excluded one
