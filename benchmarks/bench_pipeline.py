@@ -15,8 +15,8 @@ generated token (HostSyncCounter around the backend's calls, and around the whol
 per generated second, tokens/s, FLOPs per component (llasa_search/compute.py).
 Then after/before ratios measured in this run, of the whole search's wall time and of the component a switch
 targets: windowed partial decoding vs prompt + whole prefix (staged; codec), batched vs rows forwarded alone
-(`deterministic`, best_of_n; LM), length-bucketed vs padded CTC batches (the CTC batches both searches scored,
-replayed through both settings; ASR). Prompt encoding and model loading are outside the timed searches.
+(`deterministic`, best_of_n; LM), with --compile the compiled vs eager decode step (both strategies; LM),
+length-bucketed vs padded CTC batches (the CTC batches both searches scored, replayed through both settings; ASR). Prompt encoding and model loading are outside the timed searches.
 CPU runs fp32 on --threads threads (1 by default); CUDA runs the LM in bf16 (the codec stays fp32 as in the product
 unless --codec-bf16) with torch.cuda.synchronize in the timers.
 """
@@ -53,9 +53,9 @@ class Run:
     strategy: str
     ledger: dict
     wall: float
-    lm_syncs: int
+    lm_syncs: int | None                 # None: not counted
     search_syncs: int | None
-    hook_tokens: int
+    hook_tokens: int | None
     masked: int
     finals: int = 0                      # final candidates
     chosen_s: list = field(default_factory=list)   # chosen audio seconds per utterance
@@ -118,10 +118,12 @@ def forward_token_hook(model):
 
 
 def run_search(engine, verifiers, prepared, name, args, label, seed, sampling=None, window=True,
-               count_syncs=True) -> Run:
+               count_syncs=True, instrument=True) -> Run:
+    """One timed search. `instrument=False`: no forward hook and no sync counters (torch.compile guards on the
+    TorchFunctionMode stack and would trace the hook's counter, recompiling; eager vs compiled runs both go bare)."""
     sync = torch.cuda.synchronize if engine.lm.device.startswith("cuda") else None
     ctx = SearchContext(engine, verifiers, sampling or SamplingConfig(min_new_tokens=args.min_tokens))
-    lm_counter = CountedBackend(ctx.backend).counter
+    lm_counter = CountedBackend(ctx.backend).counter if instrument else None
     asr = verifiers[stack.CONTENT]
     batches = []
     score = asr.score
@@ -131,8 +133,8 @@ def run_search(engine, verifiers, prepared, name, args, label, seed, sampling=No
         return score(waves, rate, contexts)
 
     asr.score = recorded
-    counted, handle = forward_token_hook(engine.lm.model)
-    search_counter = HostSyncCounter() if count_syncs else None
+    counted, handle = forward_token_hook(engine.lm.model) if instrument else ([None], None)
+    search_counter = HostSyncCounter() if count_syncs and instrument else None
     strat = make_strategy(name, strategy_options(name, args, window))
     try:
         start = time.perf_counter()
@@ -144,10 +146,11 @@ def run_search(engine, verifiers, prepared, name, args, label, seed, sampling=No
                 results = strat.search(ctx, prepared, seed)
         wall = time.perf_counter() - start
     finally:
-        handle.remove()
+        if handle is not None:
+            handle.remove()
         del asr.score
     led = ctx.ledger.to_dict()
-    return Run(label, name, led, wall, len(lm_counter.calls),
+    return Run(label, name, led, wall, None if lm_counter is None else len(lm_counter.calls),
                len(search_counter.calls) if search_counter is not None else None, counted[0],
                led["masked_tokens"], sum(c.role == "final" for r in results for c in r.candidates),
                [len(r.audio) / engine.codec.sample_rate for r in results], batches)
@@ -162,9 +165,12 @@ def merge(runs: list[Run]) -> Run:
         led.merge(CostLedger.from_dict(r.ledger))
     d = led.to_dict()
     d["time_s"][TOTAL] = round(sum(r.seconds(TOTAL) for r in runs), 4)
-    syncs = [r.search_syncs for r in runs]
-    return Run(runs[0].label, runs[0].strategy, d, sum(r.wall for r in runs), sum(r.lm_syncs for r in runs),
-               None if None in syncs else sum(syncs), sum(r.hook_tokens for r in runs), sum(r.masked for r in runs),
+    def total(values):
+        values = list(values)
+        return None if None in values else sum(values)
+
+    return Run(runs[0].label, runs[0].strategy, d, sum(r.wall for r in runs), total(r.lm_syncs for r in runs),
+               total(r.search_syncs for r in runs), total(r.hook_tokens for r in runs), sum(r.masked for r in runs),
                sum(r.finals for r in runs), [s for r in runs for s in r.chosen_s], [b for r in runs for b in r.asr_batches])
 
 
@@ -220,6 +226,26 @@ def ratio_row(feature, strategy, before: Run, after: Run, component: str, note="
     return {"feature": feature, "strategy": strategy, "component": component, "wall_after_over_before": wall,
             "component_after_over_before": comp, "before_s": before.seconds(TOTAL), "after_s": after.seconds(TOTAL),
             "note": note}
+
+
+def compiled_ratios(engine, prepared, eager: dict, runs, args) -> list[dict]:
+    """Eager vs `compile: true` for each strategy; the first compile is paid (and printed) before the timed runs."""
+    sampling = SamplingConfig(min_new_tokens=args.min_tokens, compile=True)
+    start = time.perf_counter()
+    for rows in (2, 3):     # the first new batch size recompiles once (dynamo then marks it dynamic): pay it here
+        backend = engine.new_backend(sampling=sampling)
+        backend.extend(backend.prefill([prepared[0].prompt_ids] * rows, list(range(rows))), 2)
+    first = time.perf_counter() - start
+    rows = []
+    for name in eager:
+        before = runs(name, "eager, bare", instrument=False)
+        after = runs(name, "compiled, bare", sampling=sampling, instrument=False)
+        rows.append({**ratio_row("eager -> compiled decode step (compile: true)", name, before, after, "lm",
+                                 f"LM tok/s {before.generated / before.seconds('lm'):.1f} -> "
+                                 f"{after.generated / after.seconds('lm'):.1f}; first compile {first:.1f} s, "
+                                 "outside the timed searches; both runs without counters"),
+                     "generated_tokens": (before.generated, after.generated), "first_compile_s": first})
+    return rows
 
 
 def asr_replay(batches, asr_size, device, root) -> tuple[float, float, float]:
@@ -284,6 +310,8 @@ def parse_args(argv=None):
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--strategies", nargs="+", default=["best_of_n", "staged"], choices=("best_of_n", "staged"))
     ap.add_argument("--no-ratios", action="store_true", help="only the per-strategy table")
+    ap.add_argument("--compile", action="store_true",
+                    help="also eager vs `compile: true` (static KV cache + torch.compile of the token step)")
     ap.add_argument("--no-sync-count", action="store_true",
                     help="do not count syncs around the whole search (its TorchFunctionMode adds Python work per op)")
     ap.add_argument("--device", default="cpu")
@@ -351,6 +379,8 @@ def main(argv=None) -> dict:
                                     f"LM tok/s {alone.generated / alone.seconds('lm'):.1f} -> "
                                     f"{main_runs['best_of_n'].generated / main_runs['best_of_n'].seconds('lm'):.1f}"),
                            "generated_tokens": (alone.generated, main_runs["best_of_n"].generated)})
+        if args.compile:
+            ratios += compiled_ratios(engine, prepared, main_runs, runs, args)
         batches = [b for r in main_runs.values() for b in r.asr_batches]
         if batches:
             bucketed, padded, pad_share = asr_replay(batches, args.asr_size, device, root)
