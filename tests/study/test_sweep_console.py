@@ -28,6 +28,7 @@ def test_sweep_console_has_one_bar_and_no_weight_loading_bars(tmp_path):
            "evaluation": {"verifiers": ["duration"]}, "strategies": [{"name": "s", "strategy": "sampling"}]}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env.pop("TQDM_DISABLE", None)  # a user's console, whatever an earlier test set in this process
     r = subprocess.run([sys.executable, "-m", "llasa_search.cli", "sweep", str(tmp_path / "c.yaml"),
                         "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
