@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 
 from ..prompts import SPEECH_TOKENS_PER_SECOND
 from .base import budget_left_tokens
+
+
+def bar_disabled(hidden_here: bool) -> bool:
+    """A bar's `disable`: hidden when the caller says so or the user set TQDM_DISABLE (passing disable=False to
+    tqdm would override that variable)."""
+    return hidden_here or os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
 
 
 def run_to_end(ctx, states, chunk: int = SPEECH_TOKENS_PER_SECOND, progress: bool | None = None,
@@ -24,7 +31,7 @@ def run_to_end(ctx, states, chunk: int = SPEECH_TOKENS_PER_SECOND, progress: boo
     longest = max(s.max_length - s.length for s in live)
     # no total: most rows end on END long before the length cap, so a cap-sized total would stall at a few percent
     bar = tqdm(unit="tok", desc=f"generating (at most {longest})", leave=False,
-               disable=progress is False or (progress is None and longest < 500))
+               disable=bar_disabled(progress is False or (progress is None and longest < 500)))
     cut = []
     while live:
         step = chunk

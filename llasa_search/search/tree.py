@@ -36,7 +36,7 @@ from .base import budget_left, derive_seed, max_length_for, request_seed
 from .finalize import Finals, finalize_results
 from .partial_window import check_window_fits
 from .selection import tie_key
-from .stepping import run_to_end
+from .stepping import bar_disabled, run_to_end
 from .verifier_checks import check_can_judge, check_result_count
 
 AGGREGATES = ("last", "min", "mean", "prod")
@@ -135,7 +135,7 @@ def tree_search(ctx, requests, seed: int, settings: TreeSettings, config) -> Tre
     trees = [Subtree(r.request_id, g, settings.beam_width, [root])
              for r, root in zip(requests, roots) for g in range(settings.subtrees)]
     bar = tqdm(desc=f"search ({len(requests)} utt)", unit="step", leave=False,
-               disable=settings.step_tokens * 10 > ctx.engine.max_length)  # a bar only when there can be many steps
+               disable=bar_disabled(settings.step_tokens * 10 > ctx.engine.max_length))  # a bar only when there can be many steps
     while True:
         _stop(ctx, trees, settings, config, out)
         active = [t for t in trees if not t.stopped]
