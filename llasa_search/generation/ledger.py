@@ -97,15 +97,17 @@ class CostLedger:
                 led.add_flops("codec", flops)
 
     def charge_verifier(self, name: str, items: Iterable[tuple[object, float]], wall: float,
-                        flops_per_second: float = 0.0) -> None:
-        """`items`: (request_id, seconds of audio scored) per scored clip, all in one call that took `wall` s."""
+                        clip_flops: Iterable[float] | None = None) -> None:
+        """`items`: (request_id, seconds of audio scored) per scored clip, all in one call that took `wall` s;
+        `clip_flops`: the FLOPs of scoring each clip (a fixed-window model such as Whisper costs its window)."""
         items = list(items)
+        flops = list(clip_flops) if clip_flops is not None else [0.0] * len(items)
         self.wall_seconds[f"verifier:{name}"] += wall
         self.add_verifier(name, len(items), sum(s for _, s in items))
-        self.add_flops(f"verifier:{name}", flops_per_second * sum(s for _, s in items))
-        for rid, seconds in items:
+        for (rid, seconds), f in zip(items, flops):
             self.requests[rid].add_verifier(name, 1, seconds)
-            self.requests[rid].add_flops(f"verifier:{name}", flops_per_second * seconds)
+            for led in (self, self.requests[rid]):
+                led.add_flops(f"verifier:{name}", f)
 
     def charge_candidates(self, request_id, n: int) -> None:
         self.candidates += n

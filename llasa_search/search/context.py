@@ -109,11 +109,8 @@ class SearchContext:
         if name not in self._verifier_flops:   # after scoring: a lazily loaded model is loaded now
             self._verifier_flops[name] = verifier_flops_per_second(verifier)
         items = [(req.request_id, len(a) / self.sample_rate) for (req, _), a in zip(pairs, audios)]
-        self.ledger.charge_verifier(name, items, wall)   # calls, audio seconds, wall; FLOPs per clip below
         clip_flops = verifier_clip_flops(verifier, [s for _, s in items], self._verifier_flops[name])
-        for (rid, _), flops in zip(items, clip_flops):   # a fixed-window model (Whisper) costs its window per clip
-            for led in (self.ledger, self.request_ledgers[rid]):
-                led.add_flops(f"verifier:{name}", flops)
+        self.ledger.charge_verifier(name, items, wall, clip_flops)
         return results
 
     def trace(self, state: GenState, role: str = "final", step: int | None = None) -> CandidateTrace:
