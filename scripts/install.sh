@@ -8,6 +8,12 @@ if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq espeak-ng sox >/dev/null
 fi
+# A C++ compiler and Python's C headers: torch.compile builds C++ kernels on a CPU (`compile: true`,
+# tests/core/test_compiled_decode.py).
+if ! command -v g++ >/dev/null || [ ! -f "$("$PY" -c 'import sysconfig; print(sysconfig.get_path("include"))')/Python.h" ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq g++ python3-dev >/dev/null
+fi
 # Headless browser for the HTML report's test (tests/study/test_report_html.py); optional: the test skips with the
 # reason when it cannot be installed.
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sysconfig
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
@@ -36,6 +38,10 @@ def check_compile_toolchain(device) -> None:
                                                    or shutil.which("c++") or shutil.which("clang++")):
         raise ConfigError("compile on CPU needs a C++ compiler (torch.compile builds C++ kernels): install one "
                           "(Debian/Ubuntu: apt-get install g++) or drop --compile / compile: true")
+    header = Path(sysconfig.get_path("include")) / "Python.h"
+    if torch.device(device).type == "cpu" and not header.exists():
+        raise ConfigError(f"compile on CPU needs Python's C headers ({header} is missing): install them "
+                          "(Debian/Ubuntu: apt-get install python3-dev) or drop --compile / compile: true")
 
 
 class StaticSlotLayer(DynamicLayer):

@@ -61,3 +61,11 @@ def test_compile_without_a_cpu_compiler_is_a_clear_error(monkeypatch):
     with pytest.raises(ConfigError, match="C\\+\\+ compiler"):
         compiled.check_compile_toolchain("cpu")
     compiled.check_compile_toolchain(torch.device("cuda"))  # GPUs compile with triton: no C++ compiler needed
+
+
+def test_compile_without_python_headers_is_a_clear_error(monkeypatch, tmp_path):
+    from llasa_search.generation import compiled
+
+    monkeypatch.setattr(compiled.sysconfig, "get_path", lambda name, *a, **k: str(tmp_path))
+    with pytest.raises(ConfigError, match="python3-dev"):
+        compiled.check_compile_toolchain("cpu")
