@@ -11,7 +11,8 @@ generated_tokens and wall_s = n / N of the pool's (marked from_pool = True).
 
 Failed metrics follow a named policy (failures.py: worst by default, drop, error); "f:<verifier>" is 1.0 where the
 verifier failed on the row's output (for pool rows: the probability that the chosen candidate's metric failed), so
-tables count failures instead of silently averaging fewer utterances.
+tables count failures instead of silently averaging fewer utterances. A pool row's metric is the expectation over
+the candidates that have it (under drop: given that the chosen candidate did not fail).
 """
 from __future__ import annotations
 
@@ -140,11 +141,19 @@ def expand_pool(rec: dict, ties: str = "random", scorer: _Scorer | None = None) 
         row.update(budget=n, candidates=float(n), generated_tokens=base["generated_tokens"] * n / N,
                    wall_s=base["wall_s"] * n / N, flops=base["flops"] * n / N, from_pool=True)
         for col in cols:
-            vals = np.array([pc.get(col, math.nan) for pc in per_cand])
-            nz = w > 0
-            row[col] = float(np.dot(w[nz], vals[nz]))
+            row[col] = _expected_given_present(w, np.array([pc.get(col, math.nan) for pc in per_cand]))
         rows.append(row)
     return rows
+
+
+def _expected_given_present(w: np.ndarray, vals: np.ndarray) -> float:
+    """Expected value of the chosen candidate's column, given that it has one (NaN: failed under `drop`, or a metric
+    without a worst value): what averaging the seeds that have it estimates for separate runs. Without this, one
+    failed candidate of N made the utterance's row NaN at every n where it can be chosen (all n, since n=1 picks
+    any), dropping the utterance instead of that candidate. NaN when no candidate that can be chosen has it."""
+    ok = (w > 0) & ~np.isnan(vals)
+    total = float(w[ok].sum())
+    return float(np.dot(w[ok], vals[ok]) / total) if total > 0 else math.nan
 
 
 def records_frame(records: list[dict], ties: str = "random", failure_policy: str = DEFAULT_POLICY) -> pd.DataFrame:

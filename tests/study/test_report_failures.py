@@ -86,3 +86,23 @@ def test_report_table_has_failed_column_and_policy_note(tmp_path):
     wide = pd.read_csv(tmp_path / "r" / "table.csv")
     assert wide.loc[0, "d WER failed"] == 2 and wide.loc[0, "d WER n"] == 4
     assert "failure policy `worst`" in (tmp_path / "r" / "README.md").read_text()
+
+
+def test_pool_drop_policy_leaves_out_only_the_failed_candidates_weight():
+    """drop: a pool row is the expected metric of the chosen candidate given that it did not fail (what averaging the
+    seeds that did not fail estimates for separate runs); one failed candidate must not drop the utterance at every n."""
+    ok1, ok2 = _asr(0.25), _asr(0.75)
+    cands = [{"index": 0, "seed": 0, "chosen": True, "search_scores": {"sim_resemblyzer": 0.9},
+              "metrics": {"whisper": FAILED_ASR}},
+             {"index": 1, "seed": 1, "chosen": False, "search_scores": {"sim_resemblyzer": 0.5},
+              "metrics": {"whisper": ok1}},
+             {"index": 2, "seed": 2, "chosen": False, "search_scores": {"sim_resemblyzer": 0.1},
+              "metrics": {"whisper": ok2}}]
+    rec = _rec("u1", cands[0]["metrics"], "bon", 3, cands)
+    rec["pool_budgets"] = [1, 2, 3]
+    rows = records_frame([rec], failure_policy="drop").set_index("budget")
+    assert rows.loc[1, "m:whisper:wer"] == pytest.approx(0.5)           # mean of the two that did not fail
+    assert rows.loc[1, "f:whisper"] == pytest.approx(1 / 3)
+    # n=2: the failed candidate is chosen in 2 of 3 pairs; the pair {1, 2} chooses candidate 1 (WER 0.25)
+    assert rows.loc[2, "m:whisper:wer"] == pytest.approx(0.25)
+    assert math.isnan(rows.loc[3, "m:whisper:wer"]) and rows.loc[3, "f:whisper"] == pytest.approx(1.0)
