@@ -96,6 +96,8 @@ def plan_search(spec: StrategySpec, budget: int) -> PlannedSearch:
         if spec.pool and len(opts.get("verifiers") or ()) > 1 and "selection" not in opts:
             opts["selection"] = {"rule": "lexicographic"}  # what the report's pool estimator assumes
         cls.from_dict(opts)
+        if spec.pool:
+            _check_pool_selection(opts)
     except (LlasaSearchError, ValueError, TypeError) as e:
         raise ConfigError(f"{where}, budget {budget}: {e}") from None
     if sampler:
@@ -106,6 +108,23 @@ def plan_search(spec: StrategySpec, budget: int) -> PlannedSearch:
         except (ValueError, TypeError) as e:
             raise ConfigError(f"{where}: sampler options {sampler}: {e}") from None
     return PlannedSearch(spec.strategy, opts, sampler, set_by)
+
+
+def _check_pool_selection(opts: dict) -> None:
+    """A pool's report rows are the exact best-of-n expectation of a lexicographic choice by the search verifiers in
+    their listed order with exact ties (study/aggregate.py). Any other rule would be reported as if it were that one."""
+    from llasa_search.search.selection import SelectionRule
+
+    verifiers = list(opts.get("verifiers") or ())
+    rule = SelectionRule.from_any(opts.get("selection"))
+    if not verifiers:
+        return
+    models = rule.rule != "first" and (len(verifiers) == 1 or (
+        rule.rule == "lexicographic" and not rule.tolerance and list(rule.order or verifiers) == verifiers))
+    if not models:
+        raise ValueError(f"a pool's best-of-n curves assume the choice the report models: the verifiers {verifiers} "
+                         f"lexicographically in that order, exact ties (selection: lexicographic, no tolerance or "
+                         f"order); got {opts.get('selection')!r}. Drop `selection` or run without pool: true")
 
 
 class SearchExecutor:
