@@ -42,20 +42,29 @@ def read_input(x, sample_rate: int | None) -> tuple[np.ndarray, int]:
 def to_mono_float(x) -> np.ndarray:
     """Return a 1-D float32 array. Accepts (n,), (n, ch) or (ch, n); channels are averaged.
 
-    Integer PCM is scaled to [-1, 1] so int16 files and float arrays give the same scores.
+    Integer PCM is scaled to [-1, 1] so int16 files and float arrays give the same scores; unsigned PCM (8-bit WAV)
+    is centred first (its silence is 128, not 0). More than two axes: singleton axes are dropped ((1, 1, n) from a
+    codec, (1, 2, n) a batch of one stereo clip); what is left must be one clip.
     """
     a = np.asarray(x)
-    if a.dtype.kind in "iu":
+    if a.dtype.kind == "u":
+        half = (int(np.iinfo(a.dtype).max) + 1) // 2
+        a = (a.astype(np.float64) - half) / half
+    elif a.dtype.kind == "i":
         info = np.iinfo(a.dtype)
         a = a.astype(np.float64) / max(abs(info.min), info.max)
     a = a.astype(np.float32, copy=False)
+    if a.ndim > 2:
+        shape = a.shape
+        a = a.reshape([d for d in shape if d != 1] or [1])
+        if a.ndim > 2:   # flattening would play several clips (or channels) one after another as one clip
+            raise ValueError(f"audio of shape {shape} holds more than one clip; give one clip as (n,), (n, channels) "
+                             f"or (channels, n)")
     if a.ndim == 0:
         return a.reshape(1)
     if a.ndim == 2:
         # The shorter axis is the channel axis (soundfile gives (n, ch); torch-style gives (ch, n)).
         a = a.mean(axis=1 if a.shape[0] >= a.shape[1] else 0)
-    elif a.ndim > 2:
-        a = a.reshape(-1)
     return np.ascontiguousarray(a, dtype=np.float32)
 
 

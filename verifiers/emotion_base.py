@@ -74,8 +74,16 @@ class EmotionVerifier(EmbeddingVerifier):
                 if out[i] is not None:
                     continue
                 cos = np.dot(c, r) / (np.linalg.norm(c) * np.linalg.norm(r) + 1e-12)
+                if not np.isfinite(cos):
+                    out[i] = self.failure(("nan",), "non-finite emotion representation")
+                    continue
                 out[i] = VerifierResult(float(np.clip(cos, -1.0, 1.0)), {})
         for i, ctx in enumerate(contexts):
+            if out[i] is None and not np.all(np.isfinite(probs[i])):
+                out[i] = self.failure(("nan",), "the model gave non-finite emotion probabilities")
+                continue
+            if out[i] is not None and "nan" in out[i].flags:
+                continue
             p = {n: float(v) for n, v in zip(names, probs[i])}
             top = names[int(np.argmax(probs[i]))]
             if out[i] is None:

@@ -1,0 +1,46 @@
+"""Numerical edges of audio conversion and of embedding scores: each once gave a silently wrong number."""
+import numpy as np
+import pytest
+
+from verifiers import VerifyContext
+from verifiers.audio import to_mono_float
+from verifiers.emotion_base import EmotionVerifier
+
+
+def test_batched_channel_first_stereo_is_averaged_not_concatenated():
+    left = np.sin(np.linspace(0, 50, 16000)).astype(np.float32)
+    right = 0.5 * left
+    x = np.stack([left, right])[None]                    # (1, 2, n): a torch-style batch of one stereo clip
+    out = to_mono_float(x)
+    assert out.shape == (16000,)
+    np.testing.assert_allclose(out, 0.75 * left, atol=1e-6)
+    np.testing.assert_allclose(to_mono_float(left[None, None]), left)     # (1, 1, n): the codec's output shape
+
+
+def test_ambiguous_many_channel_arrays_are_refused():
+    with pytest.raises(ValueError, match="shape"):
+        to_mono_float(np.zeros((2, 2, 16000), np.float32))      # two clips, not one: which one?
+
+
+def test_unsigned_8bit_pcm_is_centred():
+    pcm = np.array([0, 128, 255], np.uint8)                # WAV 8-bit PCM: unsigned, silence at 128
+    np.testing.assert_allclose(to_mono_float(pcm), [-1.0, 0.0, 127 / 128], atol=1e-6)
+
+
+class _NaNEmotion(EmotionVerifier):
+    """The real emotion scoring with a stand-in model whose output is NaN (what an fp16 overflow gives)."""
+    name = "nan_emotion"
+
+    def labels(self):
+        return ["angry", "happy", "neutral"]
+
+    def analyse(self, waves):
+        n = len(waves)
+        return np.full((n, 3), np.nan), np.full((n, 4), np.nan)
+
+
+@pytest.mark.parametrize("ctx", [VerifyContext(target_emotion="happy"),
+                                 VerifyContext(reference_embedding=np.ones(4, np.float32))])
+def test_emotion_nan_model_output_is_a_failure_not_a_score(ctx):
+    r = _NaNEmotion().score([np.full(16000, 0.1, np.float32)], 16000, [ctx])[0]
+    assert not r.ok and "nan" in r.flags and r.score == -1.0
