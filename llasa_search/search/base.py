@@ -152,6 +152,10 @@ class Strategy(ABC):
             others = ", ".join(o for o in names if o != free[0])
             raise ConfigError(f"budget {budget} is below the {fixed} candidates per step the fixed options ({others}) "
                               f"already make; use budgets >= {fixed}")
+        if budget % fixed:   # budget // fixed would run fewer candidates than the budget its results are labelled with
+            others = ", ".join(o for o in names if o != free[0])
+            raise ConfigError(f"budget {budget} is not a multiple of the {fixed} candidates per step the fixed options "
+                              f"({others}) make; use budgets that are multiples of {fixed}")
         opts[free[0]] = budget // fixed
         return {free[0]: budget // fixed}
 
