@@ -1,7 +1,8 @@
 """Emotion verifiers. Two scores, chosen per candidate by its context:
 
 - target_emotion given: score = model probability of that emotion (0..1); labels are mapped to the
-  canonical set of emotion_labels; an emotion the model cannot output gives flag "unknown_emotion".
+  canonical set of emotion_labels; an emotion the model cannot output gives flag "unknown_emotion". With a
+  reference too, metrics["emotion_sim"] holds the cosine below (the paper's emotion similarity, what reports show).
 - otherwise, reference audio/embedding: score = cosine of the emotion representation of candidate and
   reference (the paper's "emotion similarity"); `similarity="embedding"` (model's utterance embedding) or
   "probs" (class-probability vectors).
@@ -64,20 +65,28 @@ class EmotionVerifier(EmbeddingVerifier):
         names = self.labels()
         canon = [canonical(n) for n in names]
         out: list[VerifierResult | None] = [None] * len(waves)
-        sim_idx = [i for i, c in enumerate(contexts) if c.target_emotion is None]
+        # Emotion similarity wherever there is a reference, also beside a target emotion's probability: the paper's
+        # "emotion similarity" is this cosine (metrics["emotion_sim"], what report tables show).
+        sim_idx = [i for i, c in enumerate(contexts) if c.reference_embedding is not None or c.reference_audio is not None]
+        emotion_sim: dict[int, float] = {}
         if sim_idx:
             refs = self._references([contexts[i] for i in sim_idx])
             rep = probs if self.similarity == "probs" else emb
             for i, r in zip(sim_idx, refs):
                 c = rep[i]
-                out[i] = self.reference_failure(r, c)
-                if out[i] is not None:
+                bad = self.reference_failure(r, c)
+                cos = np.nan if bad is not None else np.dot(c, r) / (np.linalg.norm(c) * np.linalg.norm(r) + 1e-12)
+                if contexts[i].target_emotion is not None:   # scored by the target's probability below
+                    if np.isfinite(cos):
+                        emotion_sim[i] = float(np.clip(cos, -1.0, 1.0))
                     continue
-                cos = np.dot(c, r) / (np.linalg.norm(c) * np.linalg.norm(r) + 1e-12)
-                if not np.isfinite(cos):
+                if bad is not None:
+                    out[i] = bad
+                elif not np.isfinite(cos):
                     out[i] = self.failure(("nan",), "non-finite emotion representation")
-                    continue
-                out[i] = VerifierResult(float(np.clip(cos, -1.0, 1.0)), {})
+                else:
+                    out[i] = VerifierResult(float(np.clip(cos, -1.0, 1.0)), {})
+                    emotion_sim[i] = out[i].score
         for i, ctx in enumerate(contexts):
             if out[i] is None and not np.all(np.isfinite(probs[i])):
                 out[i] = self.failure(("nan",), "the model gave non-finite emotion probabilities")
@@ -97,4 +106,6 @@ class EmotionVerifier(EmbeddingVerifier):
             else:
                 out[i].metrics.setdefault("cosine", out[i].score)
             out[i].metrics.update(probs=p, top=top, top_canonical=canonical(top))
+            if i in emotion_sim and out[i].ok:
+                out[i].metrics["emotion_sim"] = emotion_sim[i]
         return out  # type: ignore[return-value]

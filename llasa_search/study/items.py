@@ -18,7 +18,7 @@ class StudyItem:
     prompt_text:    transcript of prompt_wav ("" or None when unknown or not used).
     prompt_seconds: use only the first N seconds of prompt_wav (LibriSpeech continuation: 3.0), None = all of it.
     target_emotion: emotion label the output should carry (emotion sets), else None.
-    gt_wav:         ground-truth recording of `text` (reference for emotion similarity, human-recording rows), or None.
+    gt_wav:         ground-truth recording of `text` (for listening and human-recording rows), or None.
     dataset:        name of the dataset in the sweep config.
     task:           "clone" (voice cloning, prompt's audio cut from the output), "continuation" (the output continues the
                     prompt audio and is evaluated as a whole utterance) or "tts" (no prompt).

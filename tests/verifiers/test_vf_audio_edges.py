@@ -44,3 +44,28 @@ class _NaNEmotion(EmotionVerifier):
 def test_emotion_nan_model_output_is_a_failure_not_a_score(ctx):
     r = _NaNEmotion().score([np.full(16000, 0.1, np.float32)], 16000, [ctx])[0]
     assert not r.ok and "nan" in r.flags and r.score == -1.0
+
+
+class _FixedEmotion(EmotionVerifier):
+    """The real emotion scoring with a stand-in model: fixed probabilities, the embedding is the clip's first 2 samples."""
+    name = "fixed_emotion"
+
+    def labels(self):
+        return ["angry", "happy", "neutral"]
+
+    def analyse(self, waves):
+        return np.tile([0.2, 0.7, 0.1], (len(waves), 1)), np.stack([w[:2] for w in waves]).astype(np.float64)
+
+
+def test_emotion_similarity_is_reported_beside_the_target_probability():
+    """The paper's emotion similarity is a cosine with the reference; with a target emotion too, the score stays the
+    target's probability and the report's column (emotion_sim) still gets the cosine, not the probability."""
+    wave = np.r_[0.3, 0.4, np.full(16000, 0.1)].astype(np.float32)
+    ref = np.array([0.4, 0.3], np.float32)
+    want = float(np.dot([0.3, 0.4], ref) / (0.5 * 0.5))
+    both = _FixedEmotion().score([wave], 16000, [VerifyContext(target_emotion="happy", reference_embedding=ref)])[0]
+    assert both.ok and both.score == pytest.approx(0.7) and both.metrics["emotion_sim"] == pytest.approx(want)
+    sim = _FixedEmotion().score([wave], 16000, [VerifyContext(reference_embedding=ref)])[0]
+    assert sim.score == pytest.approx(want) and sim.metrics["emotion_sim"] == pytest.approx(want)
+    target_only = _FixedEmotion().score([wave], 16000, [VerifyContext(target_emotion="happy")])[0]
+    assert target_only.ok and "emotion_sim" not in target_only.metrics

@@ -5,8 +5,9 @@ its README). Layout: <root>/<spk>/<spk>.txt with lines `<spk>_<num>\t<text>\t<Em
 <root>/<spk>/<Emotion>/[train|evaluation|test/]<spk>_<num>.wav. Speakers 0001-0010 speak Chinese, 0011-0020 English.
 
 Item construction decided here (the paper names only "emotion similarity" with emotion2vec): the target text is the
-utterance's transcript, the target emotion its label, gt_wav the recording itself (the reference the output's emotion
-is compared with). The voice prompt (prompt_mode):
+utterance's transcript, the target emotion its label, gt_wav the recording itself. Evaluation's emotion similarity
+(metrics emotion_sim) compares the output with the voice prompt, as SIM does: the paper's ground-truth figure (0.94,
+not 1.0) rules out the recording itself as the reference. The voice prompt (prompt_mode):
 - "same_emotion" (default): the next utterance (sorted order, wrapping) of the same speaker with the same emotion, so the
   prompt carries the emotion and the search can keep it;
 - "neutral": an utterance of the same speaker labelled Neutral (the emotion must come from search alone);
