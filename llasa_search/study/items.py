@@ -21,7 +21,7 @@ class StudyItem:
     gt_wav:         ground-truth recording of `text` (for listening and human-recording rows), or None.
     dataset:        name of the dataset in the sweep config.
     task:           "clone" (voice cloning, prompt's audio cut from the output), "continuation" (the output continues the
-                    prompt audio and is evaluated as a whole utterance) or "tts" (no prompt).
+                    prompt audio; WER judges the whole utterance, similarities the continuation) or "tts" (no prompt).
     extra:          anything else a loader knows (speaker, durations, ...); JSON-serialisable.
     """
 

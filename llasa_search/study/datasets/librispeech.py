@@ -8,7 +8,8 @@ Protocol decided here (the paper does not spell it out; this is VALL-E's continu
   known (no alignments ship with LibriSpeech), so no prompt transcript is given: prompt_text = "" and the text is the
   utterance's FULL transcript; the model continues speaking from the end of the prompt codes;
 - task = "continuation": the output is the prompt audio followed by the generated continuation, and WER is computed on
-  that whole utterance against the full transcript; SIM compares the output with the 3 s prompt;
+  that whole utterance against the full transcript; SIM (and emotion similarity) compare the generated continuation
+  alone with the 3 s prompt (the whole output starts with the prompt itself, which would be compared with itself);
 - transcripts are upper case in LibriSpeech; they are lower-cased here (English WER lower-cases anyway).
 """
 from __future__ import annotations

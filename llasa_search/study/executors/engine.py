@@ -287,7 +287,7 @@ class SearchExecutor:
 
         def full(a: np.ndarray) -> np.ndarray:
             a = np.asarray(a, dtype=np.float32)
-            return np.concatenate([prompt, a]) if cont else a   # continuation: judged as the whole utterance
+            return np.concatenate([prompt, a]) if cont else a   # continuation: the whole utterance (saved, WER)
 
         pool = job.strategy.pool or self.evaluate_all_finals
         audios: dict[int, np.ndarray] = {chosen_i: np.asarray(res.audio, dtype=np.float32)}
@@ -301,12 +301,16 @@ class SearchExecutor:
         order = [chosen_i] + sorted(i for i in audios if i != chosen_i)
         ctx = verify_context(item.text, prompt, item.language, item.target_emotion, key=item.utt_id)
         waves = [full(audios[i]) for i in order]
+        generated = [np.asarray(audios[i], dtype=np.float32) for i in order]
         ev_calls: dict[str, int] = {}
         ev_time: dict[str, float] = {}
         evals = {i: {} for i in order}
         for v in job.evaluation_verifiers:
             t = time.perf_counter()
-            for i, m in zip(order, self.evaluate(v, waves, ctx, sr)):
+            # Continuation: speaker/emotion similarity judge the generated part only (the whole output starts with the
+            # prompt itself, which would be compared with itself); content and the rest judge the whole utterance.
+            compares_with_prompt = getattr(self.verifier(v), "kind", "other") in ("speaker", "emotion")
+            for i, m in zip(order, self.evaluate(v, generated if cont and compares_with_prompt else waves, ctx, sr)):
                 evals[i][v] = m
             ev_time[v] = time.perf_counter() - t
             ev_calls[v] = len(waves)
