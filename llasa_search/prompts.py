@@ -16,7 +16,14 @@ from .vocab import SpeechVocab
 USER_PREFIX = "Convert the text to speech:"
 MAX_TEXT_CHARS = 5000  # beyond this even chunking gives dozens of chunks; ask the user to split the document
 SPEECH_TOKENS_PER_SECOND = 50
-CHARS_PER_SECOND = 14.0  # typical read speech; used only to warn that the text will not fit
+CHARS_PER_SECOND = 14.0  # typical read English; used only to warn that the text will not fit
+# Read Mandarin/Cantonese: about 4-5 characters (syllables) a second; a character is a syllable, not a letter.
+CJK_CHARS_PER_SECOND = 4.5
+
+
+def chars_per_second(language: str) -> float:
+    """Typical reading rate in characters per second for a language code ("en", "zh-CN", "yue", ...)."""
+    return CJK_CHARS_PER_SECOND if str(language).lower().startswith(("zh", "cmn", "yue")) else CHARS_PER_SECOND
 
 
 @dataclass
