@@ -48,7 +48,8 @@ class EmotionVerifier(EmbeddingVerifier):
         """16 kHz waveforms -> (probabilities (n, C) in labels() order, embeddings (n, D))."""
 
     def _settings(self):
-        return {"similarity": self.similarity}
+        # metrics 2: emotion_sim beside a target's probability (results cached before it lack that column)
+        return {"similarity": self.similarity, "metrics": 2}
 
     def embed(self, waves):
         probs, emb = self.analyse(waves)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from tqdm.auto import tqdm
 
 from ..decode_window import DecodeWindow
+from ..errors import ConfigError
 from ..prompts import SPEECH_TOKENS_PER_SECOND
 from .base import budget_left, derive_seed, max_length_for, request_seed
 from .finalize import Finals, finalize_results
@@ -44,7 +45,8 @@ DEFAULT_MIN_SCORE_SECONDS = 1.0  # for verifiers that do not say (speaker and AS
 
 
 def aggregate(history: list[float], how: str) -> float:
-    """Combine a candidate's step scores. `prod` suits scores in [0, 1] (probabilities, cosines)."""
+    """Combine a candidate's step scores. `prod` suits scores in [0, 1] (probabilities, cosines): a negative value
+    counts as 0 (no similarity), else two negative steps would multiply into a good positive score."""
     vals = [x if math.isfinite(x) else -math.inf for x in history]
     if not vals:
         return -math.inf
@@ -59,7 +61,7 @@ def aggregate(history: list[float], how: str) -> float:
         for v in vals:
             if v == -math.inf:
                 return -math.inf
-            out *= v
+            out *= max(v, 0.0)
         return out
     raise ValueError(f"unknown aggregate '{how}'; use one of {AGGREGATES}")
 
@@ -122,6 +124,7 @@ def min_score_tokens(prm, settings: TreeSettings) -> int:
 def tree_search(ctx, requests, seed: int, settings: TreeSettings, config) -> TreeOutcome:
     """Search every request (as one batch). `config` carries the token budget and max_new_tokens."""
     prm = check_prm(ctx, settings.prm_verifier, requests)
+    check_aggregate(settings.aggregate, settings.prm_verifier, prm)
     min_tokens = min_score_tokens(prm, settings)
     check_window_fits(settings.window, settings.prm_verifier, prm, min_tokens / SPEECH_TOKENS_PER_SECOND)
     by_id = {r.request_id: r for r in requests}
@@ -154,6 +157,13 @@ def tree_search(ctx, requests, seed: int, settings: TreeSettings, config) -> Tre
             _prune(ctx, t, children[id(t)], scored, out)
     bar.close()
     return out
+
+
+def check_aggregate(how: str, name: str, prm) -> None:
+    """`prod` needs scores in [0, 1]; a content verifier's are -WER <= 0 (their product rewards the worse transcript)."""
+    if how == "prod" and getattr(prm, "kind", "other") == "content":
+        raise ConfigError(f"aggregate 'prod' multiplies scores in [0, 1], but '{name}' scores -WER (<= 0); use 'mean', "
+                          f"'min' or 'last' with a content verifier")
 
 
 def check_prm(ctx, name: str, requests):
