@@ -4,7 +4,7 @@ score = cosine in [-1, 1]; worst score -1.0 (bad audio, missing or unusable refe
 judged like whole audio (the paper's "Partial PRM (spk sim)" scores the early part of the utterance).
 
 Reference embeddings are computed once per utterance: ctx.reference_embedding wins; otherwise the embedding
-of ctx.reference_audio is kept under ctx.key (or the audio's hash) and reused by every later candidate.
+of ctx.reference_audio is kept under ctx.key plus the audio's hash and reused by every later candidate.
 """
 from __future__ import annotations
 
@@ -64,8 +64,10 @@ class EmbeddingVerifier(BatchedVerifier):
         return None
 
     def _ref_key(self, ctx: VerifyContext) -> str:
-        return f"key:{ctx.key}" if ctx.key is not None else \
-            f"audio:{audio_digest(ctx.reference_audio, ctx.reference_sample_rate)}"
+        # The audio's hash always: one utterance id may come with two prompts in one sweep (two prompt lengths, ESD's
+        # prompt modes), and the first prompt's embedding must not stand in for the second's.
+        digest = audio_digest(ctx.reference_audio, ctx.reference_sample_rate)
+        return f"key:{ctx.key}|audio:{digest}" if ctx.key is not None else f"audio:{digest}"
 
     def _reference_audio(self, ctx: VerifyContext) -> np.ndarray | str:
         """The reference at 16 kHz, or a phrase saying what is wrong with it (empty, silent, NaN, too short...)."""
@@ -79,10 +81,13 @@ class EmbeddingVerifier(BatchedVerifier):
     def _references(self, contexts: list[VerifyContext]) -> list[np.ndarray | str]:
         """One embedding per context (a str: why the reference is unusable); each distinct reference embedded once."""
         todo: dict[str, np.ndarray] = {}
+        keys: dict[int, str] = {}     # id(context) -> key: a batch usually repeats one context, hashed once
         for ctx in contexts:
             if ctx.reference_embedding is not None:
                 continue
-            k = self._ref_key(ctx)
+            if id(ctx) not in keys:
+                keys[id(ctx)] = self._ref_key(ctx)
+            k = keys[id(ctx)]
             if k in self._refs or k in todo:
                 continue
             x = self._reference_audio(ctx)
@@ -101,7 +106,7 @@ class EmbeddingVerifier(BatchedVerifier):
                 e = np.asarray(ctx.reference_embedding, dtype=np.float32).reshape(-1)
                 out.append(e if np.all(np.isfinite(e)) else "embedding contains NaN or infinite values")
             else:
-                out.append(self._refs[self._ref_key(ctx)])
+                out.append(self._refs[keys[id(ctx)]])
         return out
 
     def reference_failure(self, ref, cand: np.ndarray) -> VerifierResult | None:

@@ -5,6 +5,7 @@ import pytest
 from verifiers import VerifyContext
 from verifiers.audio import to_mono_float
 from verifiers.emotion_base import EmotionVerifier
+from verifiers.sim_base import SpeakerVerifier
 
 
 def test_batched_channel_first_stereo_is_averaged_not_concatenated():
@@ -69,3 +70,24 @@ def test_emotion_similarity_is_reported_beside_the_target_probability():
     assert sim.score == pytest.approx(want) and sim.metrics["emotion_sim"] == pytest.approx(want)
     target_only = _FixedEmotion().score([wave], 16000, [VerifyContext(target_emotion="happy")])[0]
     assert target_only.ok and "emotion_sim" not in target_only.metrics
+
+
+class _FirstSamples(SpeakerVerifier):
+    """The real speaker-similarity machinery (reference cache included); the embedding is the clip's first 2 samples."""
+    name = "first_samples"
+
+    def embed(self, waves):
+        return np.stack([w[:2] for w in waves]).astype(np.float64)
+
+
+def test_reference_cache_tells_apart_two_prompts_under_one_utterance_id():
+    """One sweep may hold the same utterance twice with different prompts (two prompt lengths, ESD's prompt modes):
+    the cached reference embedding of the first prompt must not be reused for the second."""
+    v = _FirstSamples()
+    cand = np.r_[1.0, 0.0, np.full(16000, 0.1)].astype(np.float32)
+    ref_a = np.r_[1.0, 0.0, np.full(16000, 0.1)].astype(np.float32)
+    ref_b = np.r_[0.0, 1.0, np.full(16000, 0.1)].astype(np.float32)
+    assert v.score([cand], 16000, [VerifyContext(reference_audio=ref_a, key="utt1")])[0].score == pytest.approx(1.0)
+    assert v.score([cand], 16000, [VerifyContext(reference_audio=ref_b, key="utt1")])[0].score == pytest.approx(0.0)
+    assert v.score([cand], 16000, [VerifyContext(reference_audio=ref_a, key="utt1")])[0].score == pytest.approx(1.0)
+    assert v.reference_computations == 2            # each distinct prompt embedded once
