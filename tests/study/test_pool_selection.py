@@ -61,3 +61,20 @@ def test_pool_accepts_the_rules_it_models():
     assert plan_search(_pool(["a", "b"]), 4).options["selection"] == {"rule": "lexicographic"}
     plan_search(_pool(["a", "b"], selection={"rule": "lexicographic", "order": ["a", "b"]}), 4)
     plan_search(_pool(["a"], selection="weighted"), 4)      # one verifier: every rule but first/threshold is argmax
+
+
+def test_pool_with_text_chunking_is_refused_before_any_work():
+    """A chunked result evaluates only the joined chosen audio: every other pool candidate would count as failed."""
+    from pathlib import Path
+
+    import yaml
+
+    from llasa_search.study.config import parse_config
+    from llasa_search.study.executors.engine import make_executor
+
+    d = yaml.safe_load((Path(__file__).resolve().parents[2] / "experiments" / "configs" / "demo.yaml").read_text())
+    config = parse_config(d)
+    assert any(s.pool for s in config.strategies)
+    make_executor(config)
+    with pytest.raises(ConfigError, match="chunking"):
+        make_executor(config, chunking=True)

@@ -154,6 +154,12 @@ class SearchExecutor:
     # -- set-up ------------------------------------------------------------------------------------------
     def validate(self, config: SweepConfig) -> None:
         """Plan every strategy x budget and construct every verifier (models load lazily): fails before any work."""
+        pools = [st.name for st in config.strategies if st.pool]
+        if self.chunking and pools:
+            # A chunked result holds every chunk's candidates and only the joined chosen audio is evaluated, so the
+            # pool's other candidates would all count as failed (worst) in its best-of-n rows.
+            raise ConfigError(f"strategies {pools} draw pools (pool: true), which text chunking does not support; "
+                              f"run them without chunking, or set pool: false")
         for st in config.strategies:
             for b in ([max(st.budgets)] if st.pool else st.budgets):
                 self.plan(st, b)
