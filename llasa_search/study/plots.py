@@ -57,9 +57,10 @@ def curve_points(sub: pd.DataFrame, spec: MetricSpec, x: str, n_boot: int = 2000
     pts = []
     for b, g in sub.groupby("budget"):
         pu = g.groupby("utt_id")[cols].mean()
-        if spec.how == "corpus":
-            m, lo, hi = bootstrap_ratio(pu[spec.column].to_numpy(), pu[f"m:{spec.verifier}:ref_len"].to_numpy(),
-                                        n_boot)
+        if spec.how == "corpus":   # utterances without a count (dropped failures) left out, as tables.py does
+            err, ref = pu[spec.column].to_numpy(dtype=float), pu[f"m:{spec.verifier}:ref_len"].to_numpy(dtype=float)
+            ok = ~(np.isnan(err) | np.isnan(ref))
+            m, lo, hi = bootstrap_ratio(err[ok], ref[ok], n_boot)
         else:
             v = pu[spec.column].to_numpy(dtype=float)
             m, lo, hi = bootstrap_mean(v[np.isfinite(v)], n_boot)

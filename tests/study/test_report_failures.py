@@ -106,3 +106,15 @@ def test_pool_drop_policy_leaves_out_only_the_failed_candidates_weight():
     # n=2: the failed candidate is chosen in 2 of 3 pairs; the pair {1, 2} chooses candidate 1 (WER 0.25)
     assert rows.loc[2, "m:whisper:wer"] == pytest.approx(0.25)
     assert math.isnan(rows.loc[3, "m:whisper:wer"]) and rows.loc[3, "f:whisper"] == pytest.approx(1.0)
+
+
+def test_corpus_wer_curve_leaves_out_dropped_utterances_as_the_table_does():
+    """drop: the corpus-WER curve point must be the table's number (failed utterance left out), not NaN."""
+    from llasa_search.study.plots import curve_points
+    from llasa_search.study.tables import metric_specs
+
+    df = records_frame(RECORDS, failure_policy="drop")
+    spec = next(s for s in metric_specs(df, "d") if s.label == "WER corpus")
+    pts = curve_points(df, spec, "candidates", n_boot=50)
+    table = _cell(compute_table(df, n_boot=50), "WER corpus")
+    assert pts["mean"].iloc[0] == pytest.approx(table["mean"]) == pytest.approx(100 * 3 / 8)
