@@ -146,7 +146,7 @@ class LlasaEngine:
                 audio = prepare_audio(req.prompt_audio, req.prompt_sample_rate)
             codes = self.codec.encode(audio, check=False) if audio is not None else []
             prompt = make_prompt(req.text, req.prompt_text, codes, continuation=req.continuation)
-            ids = build_prompt_ids(self.lm.tokenizer, self.lm.vocab, prompt, self.max_length)
+            ids = build_prompt_ids(self.lm.tokenizer, self.lm.vocab, prompt, self.max_length, req.language)
             prepared.append(PreparedRequest(i, rid, req, prompt, ids, audio))
         return prepared
 

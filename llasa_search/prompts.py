@@ -80,7 +80,8 @@ def text_part_ids(tokenizer, model_text: str) -> list[int]:
     return [int(i) for i in ids]
 
 
-def build_prompt_ids(tokenizer, vocab: SpeechVocab, prompt: LlasaPrompt, max_length: int | None = None) -> list[int]:
+def build_prompt_ids(tokenizer, vocab: SpeechVocab, prompt: LlasaPrompt, max_length: int | None = None,
+                     language: str = "en") -> list[int]:
     ids = text_part_ids(tokenizer, prompt.model_text)
     if not ids or ids[-1] != vocab.speech_generation_start:
         raise InputTextError(
@@ -89,13 +90,15 @@ def build_prompt_ids(tokenizer, vocab: SpeechVocab, prompt: LlasaPrompt, max_len
         )
     ids += vocab.codes_to_ids(prompt.prompt_codes)
     if max_length is not None:
-        check_fits(ids, prompt, max_length)
+        check_fits(ids, prompt, max_length, language)
     return ids
 
 
-def check_fits(ids: list[int], prompt: LlasaPrompt, max_length: int) -> None:
+def check_fits(ids: list[int], prompt: LlasaPrompt, max_length: int, language: str = "en") -> None:
+    """Refuse a text whose speech cannot fit after the prompt, at the language's reading rate (Chinese characters
+    take about 3x longer to say than English ones)."""
     room = max_length - len(ids)
-    needed = int(len(prompt.text) / CHARS_PER_SECOND * SPEECH_TOKENS_PER_SECOND)
+    needed = int(len(prompt.text) / chars_per_second(language) * SPEECH_TOKENS_PER_SECOND)
     if room < max(needed, SPEECH_TOKENS_PER_SECOND):
         raise InputTextError(
             f"text too long for the model's context: the prompt takes {len(ids)} of {max_length} tokens, leaving "

@@ -103,6 +103,8 @@ class SearchContext:
                              "search (use it as the final/outcome verifier instead)")
         # A child that already finished is judged as a whole utterance even inside a step-level search.
         contexts = [self.verify_context(req, partial and not st.finished, st) for req, st in pairs]
+        if needs_prefix(verifier):   # continuation: the text covers prompt + continuation, so hear both (as eval does)
+            audios = [with_continued_prompt(req, a) for (req, _), a in zip(pairs, audios)]
         start = time.perf_counter()
         results = verifier.score(list(audios), self.sample_rate, contexts)
         wall = time.perf_counter() - start
@@ -127,9 +129,26 @@ def expected_fraction(req: PreparedRequest, state: GenState) -> float:
     against text use it."""
     from ..prompts import SPEECH_TOKENS_PER_SECOND, chars_per_second
 
-    seconds = state.num_generated / SPEECH_TOKENS_PER_SECOND
+    seconds = state.num_generated / SPEECH_TOKENS_PER_SECOND + continued_prompt_seconds(req)
     expected_total = max(len(req.request.text) / chars_per_second(req.request.language), 1e-3)
     return float(min(1.0, seconds / expected_total))
+
+
+def continued_prompt_seconds(req: PreparedRequest) -> float:
+    """Seconds of prompt audio a continuation's text also covers (0 for other requests)."""
+    if not req.request.continuation or req.prompt_audio is None:
+        return 0.0
+    from ..audio import CODEC_SAMPLE_RATE
+
+    return len(req.prompt_audio) / CODEC_SAMPLE_RATE
+
+
+def with_continued_prompt(req: PreparedRequest, audio: np.ndarray) -> np.ndarray:
+    """A continuation's audio as content verifiers must hear it: the prompt audio, then the generated part (the
+    transcript covers both; evaluation scores the same concatenation). Other requests: unchanged."""
+    if not continued_prompt_seconds(req):
+        return audio
+    return np.concatenate([np.asarray(req.prompt_audio, dtype=np.float32), np.asarray(audio, dtype=np.float32)])
 
 
 def needs_prefix(verifier) -> bool:

@@ -119,3 +119,14 @@ def test_vocab_rejects_non_llasa_tokenizers(lm):
     gap["<|s_5|>"] = 3  # not first_speech_id + 5
     with pytest.raises(VocabularyError, match="contiguous"):
         SpeechVocab.from_tokenizer(_VocabOnly(gap))
+
+
+def test_length_check_uses_the_languages_reading_rate(lm):
+    """300 characters need ~21 s in English (14 chars/s) but ~67 s in Chinese (4.5 chars/s): with room for about
+    40 s of speech, the English text fits and the Chinese one is refused before generating."""
+    text = "x" * 300
+    ids = build_prompt_ids(lm.tokenizer, lm.vocab, make_prompt(text))
+    max_length = len(ids) + 40 * 50
+    build_prompt_ids(lm.tokenizer, lm.vocab, make_prompt(text), max_length, language="en")
+    with pytest.raises(InputTextError, match="too long"):
+        build_prompt_ids(lm.tokenizer, lm.vocab, make_prompt(text), max_length, language="zh")
