@@ -8,6 +8,7 @@ the ECAPA head runs per clip on its valid frames only (it has no mask), so paddi
 """
 from __future__ import annotations
 
+import hashlib
 import os
 
 import numpy as np
@@ -16,6 +17,20 @@ from .availability import forward_flops, require_package
 from .base import VerifierUnavailable
 from .registry import register
 from .sim_base import SpeakerVerifier
+
+
+def checkpoint_fingerprint(path: str | None) -> str | None:
+    """Size + sha1 of the file's first 64 KiB and last 1 MiB: a torch checkpoint is a zip whose central directory
+    (at the end) lists every member's CRC-32, so different weights give different fingerprints, in milliseconds."""
+    if not path or not os.path.isfile(path):
+        return None
+    size = os.path.getsize(path)
+    h = hashlib.sha1(str(size).encode())
+    with open(path, "rb") as f:
+        h.update(f.read(1 << 16))
+        f.seek(max(0, size - (1 << 20)))
+        h.update(f.read())
+    return h.hexdigest()[:16]
 
 
 @register("sim_wavlm_ecapa")
@@ -29,7 +44,10 @@ class WavLMEcapaVerifier(SpeakerVerifier):
         self._backbone = self._head = None
 
     def _settings(self):
-        return {"checkpoint": os.path.basename(self.checkpoint or ""), "dtype": str(self.dtype)}
+        # The file's name keeps results portable across machines; its fingerprint tells two different checkpoints
+        # saved under the same name apart (cached scores and sweep hashes must not mix them).
+        return {"checkpoint": os.path.basename(self.checkpoint or ""), "checkpoint_fingerprint":
+                checkpoint_fingerprint(self.checkpoint), "dtype": str(self.dtype)}
 
     def check_available(self):
         require_package("transformers", self.name, "pip install 'transformers>=5.13,<6'")

@@ -203,3 +203,26 @@ def test_funasr_extra_missing_is_clear(name):
         pass
     with pytest.raises(VerifierUnavailable, match="funasr"):
         create_verifier(name).load()
+
+
+def test_wavlm_ecapa_identity_tells_same_named_checkpoints_apart(tmp_path):
+    """Two different checkpoints saved as wavlm_large_finetune.pth must not share cached scores or sweep hashes;
+    the same file under another folder keeps its identity (results stay portable across machines)."""
+    import shutil
+
+    import torch
+    from verifiers import create_verifier
+
+    paths = []
+    for i in range(2):
+        folder = tmp_path / f"ckpt{i}"
+        folder.mkdir()
+        torch.manual_seed(i)
+        torch.save({"model": {"w": torch.randn(64, 64)}}, folder / "wavlm_large_finetune.pth")
+        paths.append(folder / "wavlm_large_finetune.pth")
+    copy = tmp_path / "copy" / "wavlm_large_finetune.pth"
+    copy.parent.mkdir()
+    shutil.copy(paths[0], copy)
+    ids = [create_verifier("sim_wavlm_ecapa", checkpoint=str(p)).identity() for p in (*paths, copy)]
+    assert ids[0] != ids[1]
+    assert ids[0] == ids[2]
