@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import torch
 
-_M32 = 0xFFFFFFFF
-
-# Which random stream a (seed, lineage) names: recorded in traces and in sweep config hashes, so a lineage is never
-# regenerated, nor a results folder resumed, under another stream. 2: 23-bit Gumbel noise (1 had 24 bits and could
-# give infinite noise; its CDF uniforms could round to 1.0).
-SAMPLER_VERSION = 2
+from ..seeds import M32 as _M32, SAMPLER_VERSION, derive_seed, mix32_int  # noqa: F401  (re-exported)
 
 
 def mix32(x: torch.Tensor) -> torch.Tensor:
@@ -22,20 +17,6 @@ def mix32(x: torch.Tensor) -> torch.Tensor:
     x = x ^ (x >> 15)
     x = (x * 0x846CA68B) & _M32
     return x ^ (x >> 16)
-
-
-def mix32_int(x: int) -> int:
-    x &= _M32
-    x ^= x >> 16
-    x = (x * 0x7FEB352D) & _M32
-    x ^= x >> 15
-    x = (x * 0x846CA68B) & _M32
-    return x ^ (x >> 16)
-
-
-def derive_seed(parent_seed: int, position: int, child_index: int) -> int:
-    """Seed of the child_index-th child forked at `position` from a candidate with `parent_seed`."""
-    return mix32_int(parent_seed ^ mix32_int(position * 0x9E3779B1 ^ mix32_int(child_index + 0x632BE5AB)))
 
 
 def uniforms(seeds: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:

@@ -10,16 +10,9 @@ from typing import ClassVar, Sequence
 
 from ..compute import CANDIDATES, COMPUTE_UNITS
 from ..errors import ConfigError
+from ..seeds import derive_seed
 
 BUDGET_UNITS = COMPUTE_UNITS   # units of `budget_tokens` (a candidate budget is mapped onto options instead)
-
-
-def derive_seed(parent_seed: int, position: int, child_index: int) -> int:
-    """generation.rng.derive_seed, imported at the first call: that module imports torch, and strategy modules must
-    stay importable without it (checking a strategy's options imports them)."""
-    from ..generation.rng import derive_seed as derive
-
-    return derive(parent_seed, position, child_index)
 
 
 @dataclasses.dataclass
@@ -144,16 +137,13 @@ class Strategy(ABC):
                                   f"changes nothing; leave one of them out (remove options.{names[0]})")
             return {}
         defaults = {f.name: f.default for f in dataclasses.fields(cls.config_class)}
-        fixed = 1
-        for o in names:
-            if o != free[0]:
-                fixed *= int(opts.get(o, defaults.get(o, 1)))
+        others = [o for o in names if o != free[0]]
+        fixed = math.prod(int(opts.get(o, defaults.get(o, 1))) for o in others)
+        others = ", ".join(others)
         if budget < fixed:
-            others = ", ".join(o for o in names if o != free[0])
             raise ConfigError(f"budget {budget} is below the {fixed} candidates per step the fixed options ({others}) "
                               f"already make; use budgets >= {fixed}")
         if budget % fixed:   # budget // fixed would run fewer candidates than the budget its results are labelled with
-            others = ", ".join(o for o in names if o != free[0])
             raise ConfigError(f"budget {budget} is not a multiple of the {fixed} candidates per step the fixed options "
                               f"({others}) make; use budgets that are multiples of {fixed}")
         opts[free[0]] = budget // fixed

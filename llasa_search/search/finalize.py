@@ -56,9 +56,7 @@ def choose(rule: SelectionRule, ranked: list[dict], choose_by: list, states: lis
     not ordered by length), and the result is flagged `no_scored_candidate`."""
     pool = [j for j, s in enumerate(states) if s.finished] or list(range(len(states)))
     keys = [tie_key(states[j]) for j in pool]
-    if rule.rule == "first" or not choose_by:
-        return pool[rule.choose([ranked[j] for j in pool], choose_by, keys)], False
-    if not any(_has_score(ranked[j], choose_by) for j in pool):
+    if choose_by and rule.rule != "first" and not any(_has_score(ranked[j], choose_by) for j in pool):
         return pool[max(range(len(pool)), key=keys.__getitem__)], True
     return pool[rule.choose([ranked[j] for j in pool], choose_by, keys)], False
 

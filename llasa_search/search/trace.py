@@ -5,6 +5,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..seeds import SAMPLER_VERSION
+
 
 @dataclass
 class CandidateTrace:
@@ -64,8 +66,6 @@ class SearchResult:
 
     def to_trace(self) -> dict:
         """JSON-serialisable trace (no audio)."""
-        from ..generation.rng import SAMPLER_VERSION  # lazy: refusing a bad request must not import torch
-
         return {
             "request_id": self.request_id, "strategy": self.strategy, "config": self.config, "seed": self.seed,
             "prompt_ids": self.prompt_ids, "chosen_uid": self.chosen_uid, "codes": self.codes,

@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .. import seeds
 from ..errors import DatasetError
 from .config import DatasetSpec, ModelSpec, OutputSpec, StrategySpec, SweepConfig
 from .items import StudyItem
@@ -54,7 +55,7 @@ class Job:
         d = {"model": [self.model.path, self.model.codec, self.model.options], "dataset": self.dataset.identity(),
              "strategy": self.strategy.strategy, "options": self.strategy.options, "unit": self.strategy.budget_unit,
              "budget": self.budget, "pool": self.strategy.pool, "search_verifiers": list(self.strategy.verifiers),
-             "evaluation_verifiers": list(self.evaluation_verifiers), "sampler_version": _sampler_version()}
+             "evaluation_verifiers": list(self.evaluation_verifiers), "sampler_version": seeds.SAMPLER_VERSION}
         if self.strategy.pool:
             d["pool_budgets"] = list(self.strategy.budgets)
         vopts = {v: {k: x for k, x in o.items() if k not in COSMETIC_VERIFIER_OPTIONS}
@@ -63,12 +64,6 @@ class Job:
         if vopts:   # only when set, so the hashes of configs without verifier_options stay as they were
             d["verifier_options"] = vopts
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _sampler_version() -> int:
-    from ..generation.rng import SAMPLER_VERSION  # lazy: planning a sweep must not need torch before it runs
-
-    return SAMPLER_VERSION
 
 
 # verifier options that decide where and how fast a verifier runs, not its scores

@@ -61,10 +61,10 @@ def test_round_trip_and_hash_tracks_options(tmp_path):
 
 def test_hash_tracks_the_samplers_random_stream(monkeypatch):
     """A folder made under another random stream (same seeds, other tokens) is never resumed as if it were this one."""
-    from llasa_search.generation import rng
+    from llasa_search import seeds
 
     before = {j.key: j.config_hash for j in expand_jobs(parse_config(cfg()), items)}
-    monkeypatch.setattr(rng, "SAMPLER_VERSION", rng.SAMPLER_VERSION + 1)
+    monkeypatch.setattr(seeds, "SAMPLER_VERSION", seeds.SAMPLER_VERSION + 1)
     after = {j.key: j.config_hash for j in expand_jobs(parse_config(cfg()), items)}
     assert all(before[k] != after[k] for k in before)
 
